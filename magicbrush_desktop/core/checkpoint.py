@@ -1,0 +1,127 @@
+"""Colorizer checkpoints: one dict that rebuilds its model (after nanoGPT).
+
+Keys: ``format`` ("magicbrush-colorizer"), ``format_version``, ``arch`` ({"name", "kwargs"}),
+``state_dict`` (frozen pretrained parts left out), ``config`` (training settings), ``data`` (data
+summary), ``metrics`` (validation figures), ``created``. Training checkpoints (``last.pt``) add
+``train_state`` (discriminator, optimisers, position) for ``--resume``.
+
+Files are written atomically and read with ``torch.load(weights_only=True)``: a checkpoint never
+executes code, and a corrupt or foreign file gives a readable ModelError.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from .errors import ModelError
+from .imageio import atomic_write_bytes
+from .networks import build_generator, trainable_state_dict
+
+FORMAT = "magicbrush-colorizer"
+FORMAT_VERSION = 1
+
+
+def make_checkpoint(
+    generator: nn.Module,
+    arch: dict[str, Any],
+    *,
+    config: dict[str, Any] | None = None,
+    data: dict[str, Any] | None = None,
+    metrics: dict[str, Any] | None = None,
+    train_state: dict[str, Any] | None = None,
+    half: bool = False,
+) -> dict[str, Any]:
+    """The checkpoint dict for ``generator`` built from ``arch`` = {"name": ..., "kwargs": {...}}.
+
+    ``half`` stores float tensors as float16 (shipped models: half the size, same colours).
+    """
+    sd = {k: v.detach().cpu() for k, v in trainable_state_dict(generator).items()}
+    if half:
+        sd = {k: v.half() if v.is_floating_point() else v for k, v in sd.items()}
+    ckpt: dict[str, Any] = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "arch": {"name": arch["name"], "kwargs": dict(arch.get("kwargs", {}))},
+        "state_dict": sd,
+        "config": dict(config or {}),
+        "data": dict(data or {}),
+        "metrics": dict(metrics or {}),
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    if train_state is not None:
+        ckpt["train_state"] = train_state
+    return ckpt
+
+
+def save_checkpoint(ckpt: dict[str, Any], path: Path | str) -> Path:
+    """Write atomically: a kill during the save leaves the previous file intact."""
+    buf = io.BytesIO()
+    torch.save(ckpt, buf)
+    atomic_write_bytes(Path(path), buf.getvalue())
+    return Path(path)
+
+
+def load_checkpoint(path: Path | str, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Read and validate a checkpoint dict.
+
+    Raises:
+        ModelError: missing file, not a torch file, damaged, or not a Magic Brush colorizer.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"model file not found: {path}")
+    try:
+        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - torch raises many types for bad files
+        raise ModelError(f"'{path.name}' is not a readable Magic Brush model (damaged or foreign file)") from exc
+    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
+        raise ModelError(f"'{path.name}' is not a Magic Brush colorizer model")
+    version = ckpt.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ModelError(
+            f"'{path.name}' was written by a newer Magic Brush (format {version}); please update the app"
+        )
+    for key in ("arch", "state_dict"):
+        if key not in ckpt:
+            raise ModelError(f"'{path.name}' is incomplete (no '{key}')")
+    return ckpt
+
+
+def generator_from_checkpoint(ckpt: dict[str, Any], *, pretrained_parts: bool = True) -> nn.Module:
+    """Rebuild the generator of a checkpoint, in eval mode, float32.
+
+    Frozen pretrained parts that the file leaves out (the VGG19 encoder) are loaded from their own
+    shipped weights; any other missing or unexpected weight is an error.
+    """
+    arch = ckpt["arch"]
+    kwargs = dict(arch.get("kwargs", {}))
+    if "pretrained" in _init_params(arch["name"]):
+        kwargs["pretrained"] = pretrained_parts and kwargs.get("freeze_encoder", True)
+    try:
+        model = build_generator(arch["name"], **kwargs)
+    except (TypeError, ValueError) as exc:
+        raise ModelError(f"the model's architecture is not one this version knows: {exc}") from exc
+    sd = {k: v.float() if v.is_floating_point() else v for k, v in ckpt["state_dict"].items()}
+    result = model.load_state_dict(sd, strict=False)
+    frozen_missing = [k for k in result.missing_keys if not k.startswith("encoder.")]
+    if frozen_missing or result.unexpected_keys:
+        raise ModelError(
+            "the model file does not match its architecture "
+            f"(missing {frozen_missing[:3]}, unexpected {result.unexpected_keys[:3]})"
+        )
+    return model.eval()
+
+
+def _init_params(name: str) -> set[str]:
+    import inspect
+
+    from .networks import GENERATORS
+
+    cls = GENERATORS.get(name)
+    return set(inspect.signature(cls.__init__).parameters) if cls else set()

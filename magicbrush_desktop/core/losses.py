@@ -1,0 +1,52 @@
+"""Adversarial losses (vanilla BCE and LSGAN) with optional soft and noisy labels, and the pixel loss.
+
+Seed 001 found soft, noisy labels helped balance D and G: targets are drawn from a band around 0 or 1
+(``soft``), and a small share of the discriminator's labels are flipped (``noisy``).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class GANLoss(nn.Module):
+    """Adversarial loss on discriminator logits.
+
+    Args:
+        mode: "vanilla" (BCE with logits, as in the seeds) or "lsgan" (least squares).
+        soft_labels: real targets in [1 - soft_band, 1], fake in [0, soft_band] (discriminator only).
+        flip_prob: probability of swapping a discriminator target (noisy labels).
+    """
+
+    def __init__(self, mode: str = "vanilla", soft_labels: bool = False, soft_band: float = 0.1,
+                 flip_prob: float = 0.0) -> None:
+        super().__init__()
+        if mode not in ("vanilla", "lsgan"):
+            raise ValueError(f"unknown GAN loss '{mode}' (choose vanilla or lsgan)")
+        self.mode, self.soft_labels, self.soft_band, self.flip_prob = mode, soft_labels, soft_band, flip_prob
+
+    def _targets(self, logits: torch.Tensor, real: bool, for_discriminator: bool) -> torch.Tensor:
+        target = torch.full_like(logits, 1.0 if real else 0.0)
+        if not for_discriminator:
+            return target  # the generator always aims at clean "real"
+        if self.soft_labels:
+            noise = torch.rand_like(logits) * self.soft_band
+            target = target - noise if real else target + noise
+        if self.flip_prob > 0:
+            flip = torch.rand_like(logits) < self.flip_prob
+            target = torch.where(flip, 1.0 - target, target)
+        return target
+
+    def forward(self, logits: torch.Tensor, real: bool, for_discriminator: bool = True) -> torch.Tensor:
+        """Mean loss of ``logits`` (any shape) against the real/fake target."""
+        target = self._targets(logits, real, for_discriminator)
+        if self.mode == "vanilla":
+            return F.binary_cross_entropy_with_logits(logits, target)
+        return F.mse_loss(logits, target)
+
+
+def l1_loss(pred_ab: torch.Tensor, true_ab: torch.Tensor) -> torch.Tensor:
+    """Mean absolute error between normalised ab maps (N, 2, H, W)."""
+    return F.l1_loss(pred_ab, true_ab)

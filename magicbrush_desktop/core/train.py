@@ -1,0 +1,281 @@
+"""The colorizer's GAN training loop, as a generator of progress events.
+
+``train(config)`` yields :mod:`.events` while it trains; ``magicbrush train`` prints them and the desktop
+app's Train dialog charts them. Closing the generator stops training after the current step, saving
+``last.pt`` first, so ``resume=True`` continues exactly where it stopped.
+
+Per step (seed 003's terms): D_real, D_fake, D = (D_real + D_fake) / 2; G_GAN, G_L1 (x lambda),
+G = G_GAN + G_L1. Optional L1-only warm-up epochs come before the adversarial phase (GAN terms 0).
+Per epoch: validation PSNR, SSIM, colourfulness (and its gap to the real photos), a sample grid.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+import torch
+from PIL import Image
+
+from . import metrics as M
+from .checkpoint import load_checkpoint, make_checkpoint, save_checkpoint
+from .color import lab_tensor_to_rgb
+from .dataset import ImageSet, center_crop, epoch_order, lab_batch, load_splits, random_crop_flip
+from .devices import pick_device
+from .errors import MagicBrushError
+from .events import Finished, Metrics, Preview, Progress
+from .imageio import atomic_write_bytes, encode_image
+from .losses import GANLoss, l1_loss
+from .networks import build_discriminator, build_generator
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run (saved in every checkpoint and in ``config.json``)."""
+
+    data_dir: str
+    run_dir: str
+    epochs: int = 20
+    image_size: int = 128
+    batch_size: int = 16
+    lr_g: float = 2e-4  # seed 000's best row: G 0.0002, D 0.001
+    lr_d: float = 1e-3
+    beta1: float = 0.5
+    beta2: float = 0.999
+    lambda_l1: float = 100.0
+    gan_mode: str = "vanilla"
+    soft_labels: bool = False
+    flip_labels: float = 0.0
+    warmup_epochs: int = 0  # L1-only epochs before the adversarial phase
+    val_split: float = 0.1
+    test_split: float = 0.0
+    seed: int = 0
+    generator: str = "vgg_resunet"
+    generator_kwargs: dict[str, Any] = field(default_factory=dict)
+    discriminator: str = "patchgan"
+    discriminator_kwargs: dict[str, Any] = field(default_factory=dict)
+    save_every_minutes: float = 5.0
+    max_val_images: int = 200
+    max_steps: int = 0  # stop after this many steps in total (0 = no limit); used by `tune`
+    device: str = "auto"
+    threads: int = 0  # CPU threads (0 = torch's default)
+
+
+def _grid(rows: list[np.ndarray]) -> np.ndarray:
+    """Stack (grey | prediction | truth) rows of equal-sized crops into one image."""
+    return np.concatenate([np.concatenate(r, axis=1) for r in rows], axis=0)
+
+
+def _log(run_dir: Path, record: dict[str, Any]) -> None:
+    with open(run_dir / "log.jsonl", "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(record) + "\n")
+
+
+@torch.no_grad()
+def validate(generator: torch.nn.Module, val: ImageSet, size: int, device: torch.device,
+             limit: int = 200, batch: int = 16) -> tuple[dict[str, float], list[list[np.ndarray]]]:
+    """Mean PSNR, SSIM, colourfulness (prediction and truth) over center crops, plus a few sample rows."""
+    generator.eval()
+    crops = [center_crop(img, size) for img in val.images[:limit]]
+    totals = {"psnr": 0.0, "ssim": 0.0, "colourfulness": 0.0, "colourfulness_real": 0.0}
+    samples: list[list[np.ndarray]] = []
+    for start in range(0, len(crops), batch):
+        chunk = crops[start : start + batch]
+        l, _ = lab_batch(chunk)
+        pred = generator(l.to(device)).cpu()
+        rgb_pred = lab_tensor_to_rgb(l, pred)
+        for j, (truth, out) in enumerate(zip(chunk, rgb_pred)):
+            totals["psnr"] += M.psnr(out, truth)
+            totals["ssim"] += M.ssim(out, truth)
+            totals["colourfulness"] += M.colourfulness(out)
+            totals["colourfulness_real"] += M.colourfulness(truth)
+            if len(samples) < 6:
+                grey = lab_tensor_to_rgb(l[j : j + 1], torch.zeros(1, 2, size, size))[0]
+                samples.append([grey, out, truth])
+    n = max(len(crops), 1)
+    result = {k: v / n for k, v in totals.items()}
+    result["score"] = M.selection_score(result["psnr"], result["ssim"], result["colourfulness"],
+                                        result["colourfulness_real"])
+    generator.train()
+    return result, samples
+
+
+def train(config: TrainConfig, resume: bool = False) -> Iterator:
+    """Train a colorizer; yields Progress, Metrics (kind "train" per step, "val" per epoch), Preview
+    (sample grid per epoch) and finally Finished(result=path of best.pt, summary=best metrics).
+
+    Raises:
+        MagicBrushError: no usable data, or a resume without a compatible ``last.pt``.
+    """
+    run_dir = Path(config.run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    device = pick_device(config.device)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    state: dict[str, Any] | None = None
+    if resume:
+        last = run_dir / "last.pt"
+        if not last.is_file():
+            raise MagicBrushError(f"nothing to resume: {last} does not exist")
+        ckpt = load_checkpoint(last)
+        if "train_state" not in ckpt:
+            raise MagicBrushError(f"{last} holds no training state to resume from")
+        saved = dict(ckpt["config"])
+        # The run's own settings win, except where the user asked for more epochs or another device.
+        saved.update(epochs=config.epochs, device=config.device, run_dir=config.run_dir,
+                     save_every_minutes=config.save_every_minutes, max_steps=config.max_steps,
+                     threads=config.threads)
+        config = TrainConfig(**saved)
+        state = ckpt["train_state"]
+    torch.manual_seed(config.seed)
+    (run_dir / "config.json").write_text(json.dumps(asdict(config), indent=2), encoding="utf-8")
+
+    # --- data ---------------------------------------------------------------------------------
+    splits = None
+    for item in load_splits(Path(config.data_dir), config.image_size, val_split=config.val_split,
+                            test_split=config.test_split, seed=config.seed):
+        if len(item) == 3 and isinstance(item[0], int):
+            done, total, name = item
+            if done % 50 == 0:
+                yield Progress(done, total, f"reading photos ({done}/{total})")
+        else:
+            splits = item
+    assert splits is not None
+    train_set, val_set, _test_set, summary = splits
+    (run_dir / "data.json").write_text(
+        json.dumps({**summary.as_dict(), "skipped_files": summary.skipped}, indent=2), encoding="utf-8"
+    )
+    for path, reason in summary.skipped:
+        yield Progress(0, 0, f"skipped {Path(path).name}: {reason}")
+
+    # --- models -------------------------------------------------------------------------------
+    arch = {"name": config.generator, "kwargs": dict(config.generator_kwargs)}
+    gen = build_generator(config.generator, **config.generator_kwargs).to(device)
+    disc = build_discriminator(config.discriminator, **config.discriminator_kwargs).to(device)
+    opt_g = torch.optim.Adam([p for p in gen.parameters() if p.requires_grad], lr=config.lr_g,
+                             betas=(config.beta1, config.beta2))
+    opt_d = torch.optim.Adam(disc.parameters(), lr=config.lr_d, betas=(config.beta1, config.beta2))
+    gan_loss = GANLoss(config.gan_mode, soft_labels=config.soft_labels, flip_prob=config.flip_labels)
+
+    epoch, batch_index, global_step = 0, 0, 0
+    best_score, best_metrics = -math.inf, {}
+    history: list[dict[str, float]] = []
+    if state is not None:
+        gen.load_state_dict({**gen.state_dict(), **{k: v.float() for k, v in ckpt["state_dict"].items()}})
+        disc.load_state_dict(state["discriminator"])
+        opt_g.load_state_dict(state["opt_g"])
+        opt_d.load_state_dict(state["opt_d"])
+        epoch, batch_index, global_step = state["epoch"], state["batch_index"], state["global_step"]
+        best_score, best_metrics = state.get("best_score", -math.inf), state.get("best_metrics", {})
+        history = list(state.get("history", []))
+        yield Progress(global_step, 0, f"resumed at epoch {epoch + 1}, step {global_step}")
+
+    steps_per_epoch = max(1, len(train_set) // config.batch_size)
+    total_steps = steps_per_epoch * config.epochs
+    if config.max_steps:
+        total_steps = min(total_steps, config.max_steps)
+    data_info = summary.as_dict()
+
+    def checkpoint(path: Path, with_state: bool, metrics: dict[str, float]) -> None:
+        train_state = None
+        if with_state:
+            train_state = {
+                "discriminator": disc.state_dict(), "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
+                "epoch": epoch, "batch_index": batch_index, "global_step": global_step,
+                "best_score": best_score, "best_metrics": best_metrics, "history": history,
+            }
+        ckpt_out = make_checkpoint(gen, arch, config=asdict(config), data=data_info, metrics=metrics,
+                                   train_state=train_state)
+        ckpt_out["epoch"] = epoch
+        save_checkpoint(ckpt_out, path)
+
+    last_save = time.monotonic()
+    started = time.monotonic()
+    gen.train()
+    disc.train()
+    finished_all = False
+    try:
+        while epoch < config.epochs and not (config.max_steps and global_step >= config.max_steps):
+            order = epoch_order(len(train_set), config.seed, epoch)
+            adversarial = epoch >= config.warmup_epochs
+            while batch_index < steps_per_epoch:
+                if config.max_steps and global_step >= config.max_steps:
+                    break
+                idx = order[batch_index * config.batch_size : (batch_index + 1) * config.batch_size]
+                if len(idx) == 0:
+                    idx = order[: config.batch_size]
+                # Per-batch generator seeded by position, so a resumed run sees the same crops.
+                rng = np.random.default_rng([config.seed, epoch, batch_index])
+                crops = [random_crop_flip(train_set.images[i], config.image_size, rng) for i in idx]
+                l, ab = lab_batch(crops)
+                l, ab = l.to(device), ab.to(device)
+                fake_ab = gen(l)
+                values: dict[str, float] = {}
+                if adversarial:
+                    # Discriminator: real pairs vs generated pairs (generator detached).
+                    opt_d.zero_grad(set_to_none=True)
+                    d_real = gan_loss(disc(torch.cat([l, ab], 1)), real=True)
+                    d_fake = gan_loss(disc(torch.cat([l, fake_ab.detach()], 1)), real=False)
+                    d_total = 0.5 * (d_real + d_fake)
+                    d_total.backward()
+                    opt_d.step()
+                    values.update(D_real=d_real.item(), D_fake=d_fake.item(), D=d_total.item())
+                # Generator: fool D, stay close to the truth.
+                opt_g.zero_grad(set_to_none=True)
+                g_l1 = l1_loss(fake_ab, ab) * config.lambda_l1
+                if adversarial:
+                    disc.requires_grad_(False)
+                    g_gan = gan_loss(disc(torch.cat([l, fake_ab], 1)), real=True, for_discriminator=False)
+                    disc.requires_grad_(True)
+                else:
+                    g_gan = torch.zeros((), device=device)
+                    values.update(D_real=0.0, D_fake=0.0, D=0.0)
+                g_total = g_gan + g_l1
+                g_total.backward()
+                opt_g.step()
+                values.update(G_GAN=g_gan.item(), G_L1=g_l1.item(), G=g_total.item())
+                batch_index += 1
+                global_step += 1
+                elapsed = time.monotonic() - started
+                values["images_per_second"] = global_step * config.batch_size / elapsed if elapsed else 0.0
+                _log(run_dir, {"kind": "train", "epoch": epoch + 1, "step": global_step, **values})
+                yield Metrics(global_step, values, "train")
+                yield Progress(global_step, total_steps, f"epoch {epoch + 1}/{config.epochs}")
+                if time.monotonic() - last_save > config.save_every_minutes * 60:
+                    checkpoint(run_dir / "last.pt", True, best_metrics)
+                    last_save = time.monotonic()
+            if batch_index < steps_per_epoch:
+                break  # max_steps reached mid-epoch
+            # --- end of epoch: validate, sample, save ---
+            val_metrics, samples = validate(gen, val_set, config.image_size, device, config.max_val_images)
+            val_metrics["epoch"] = epoch + 1
+            history.append(val_metrics)
+            _log(run_dir, {"kind": "val", "step": global_step, **val_metrics})
+            grid = _grid(samples)
+            samples_dir = run_dir / "samples"
+            atomic_write_bytes(samples_dir / f"epoch_{epoch + 1:03d}.png", encode_image(grid, "png"))
+            yield Metrics(global_step, val_metrics, "val")
+            yield Preview(grid, global_step, f"epoch {epoch + 1}: grey | result | original")
+            epoch += 1
+            batch_index = 0
+            if val_metrics["score"] > best_score:
+                best_score, best_metrics = val_metrics["score"], val_metrics
+                checkpoint(run_dir / "best.pt", False, val_metrics)
+            checkpoint(run_dir / "last.pt", True, best_metrics)
+            last_save = time.monotonic()
+        finished_all = True
+    finally:
+        if not finished_all and global_step > 0:
+            # Stopped (Ctrl-C, Stop button, closed window): keep the progress for --resume.
+            checkpoint(run_dir / "last.pt", True, best_metrics)
+    if not (run_dir / "best.pt").exists():
+        val_metrics, _ = validate(gen, val_set, config.image_size, device, config.max_val_images)
+        best_metrics = val_metrics
+        checkpoint(run_dir / "best.pt", False, val_metrics)
+    yield Finished(run_dir / "best.pt", {"best": best_metrics, "steps": global_step, "epochs": epoch,
+                                         "data": data_info})
