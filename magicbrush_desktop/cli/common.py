@@ -1,0 +1,43 @@
+"""Pieces every subcommand shares: graceful Ctrl-C and common options."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from contextlib import contextmanager
+from typing import Iterator
+
+from ..core.devices import DEVICE_CHOICES
+
+
+class StopRequest:
+    """First Ctrl-C asks the job to stop at the next safe point; a second one interrupts at once."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def _handler(self, signum, frame) -> None:  # noqa: ANN001 - signal API
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        print("\nStopping after the current step (Ctrl-C again to abort now)...", file=sys.stderr, flush=True)
+
+
+@contextmanager
+def graceful_interrupt() -> Iterator[StopRequest]:
+    stop = StopRequest()
+    try:
+        previous = signal.signal(signal.SIGINT, stop._handler)
+    except ValueError:  # not the main thread (tests): no handler, plain KeyboardInterrupt
+        yield stop
+        return
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def add_device_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto",
+                        help="where to compute: auto uses CUDA when present (default: auto)")

@@ -1,0 +1,60 @@
+"""``magicbrush evaluate``: quality figures of a model against colour originals."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from tqdm import tqdm
+
+from ..core.colorize import DEFAULT_RENDER_SIZE, Colorizer
+from ..core.evaluate import evaluate
+from ..core.events import Finished, Progress
+from .common import add_device_option
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("evaluate", help="PSNR, SSIM and colourfulness of a model on colour photos",
+                       description="Colorize the lightness of colour photos and compare with the originals, "
+                       "beside the luminance-only baseline.")
+    p.add_argument("folder", type=Path, metavar="FOLDER")
+    p.add_argument("--model", default=None, metavar="NAME|PATH")
+    p.add_argument("--render-size", type=int, default=DEFAULT_RENDER_SIZE)
+    p.add_argument("--strength", type=float, default=1.0)
+    p.add_argument("--limit", type=int, default=0, help="only the first N photos")
+    p.add_argument("--json", action="store_true", help="print the summary as one JSON line")
+    p.add_argument("--per-image", type=Path, default=None, metavar="CSV", help="write per-image figures")
+    add_device_option(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    colorizer = Colorizer.load(args.model, args.device)
+    summary: dict = {}
+    result = None
+    with tqdm(unit="photo", disable=None) as bar:
+        for event in evaluate(colorizer, args.folder, args.render_size, args.strength, args.limit):
+            if isinstance(event, Progress):
+                bar.total = event.total
+                bar.n = event.done
+                bar.refresh()
+            elif isinstance(event, Finished):
+                result, summary = event.result, event.summary
+    if args.per_image and result is not None:
+        keys = list(result.per_image[0]) if result.per_image else []
+        lines = [",".join(keys)] + [",".join(str(r[k]) for k in keys) for r in result.per_image]
+        args.per_image.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    if args.json:
+        print(json.dumps({"model": colorizer.name, "render_size": args.render_size, **summary}))
+    else:
+        print(f"model {colorizer.name}, render size {args.render_size}, {summary.get('images', 0)} photos")
+        print(f"{'':12}{'PSNR dB':>9}{'SSIM':>8}{'colourfulness':>15}")
+        print(f"{'model':12}{summary['psnr']:9.2f}{summary['ssim']:8.3f}{summary['colourfulness']:15.1f}")
+        print(f"{'grey':12}{summary['baseline_psnr']:9.2f}{summary['baseline_ssim']:8.3f}"
+              f"{summary['baseline_colourfulness']:15.1f}")
+        print(f"{'originals':12}{'':9}{'':8}{summary['colourfulness_real']:15.1f}")
+        print(f"ΔCF (|model - originals| colourfulness): {summary['delta_colourfulness']:.1f}")
+    for name, reason in (result.failed if result else []):
+        print(f"skipped {name}: {reason}")
+    return 0

@@ -1,0 +1,71 @@
+"""``magicbrush models``: list, verify, install colorizer models; download optional VGG19 weights."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..core import vgg
+from ..core.checkpoint import load_checkpoint
+from ..core.errors import MagicBrushError
+from ..core.models import default_model_name, install_trained_model, list_models, sha256_of
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("models", help="list, verify and install models",
+                       description="Colorizer models are found by path, then in $MAGICBRUSH_MODELS, then in "
+                       "your user folder, then among the models shipped with Magic Brush.")
+    msub = p.add_subparsers(dest="models_command", metavar="ACTION")
+    p.set_defaults(func=run_list)
+    msub.add_parser("list", help="list the models found (default)").set_defaults(func=run_list)
+    msub.add_parser("verify", help="check shipped models against their checksums").set_defaults(func=run_verify)
+    inst = msub.add_parser("install", help="add a trained model (.pt) to your models")
+    inst.add_argument("path", type=Path)
+    inst.add_argument("--name", required=True)
+    inst.set_defaults(func=run_install)
+    dl = msub.add_parser("download", help="download optional weights (needs internet)")
+    dl.add_argument("what", choices=("vgg19",), help="vgg19: torchvision's ImageNet VGG19 for style transfer")
+    dl.set_defaults(func=run_download)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    default = default_model_name()
+    models = list_models()
+    if not models:
+        print("No colorizer models found.")
+        return 1
+    for m in models:
+        mark = "*" if m.name == default else " "
+        figures = ""
+        if m.metrics:
+            figures = "  PSNR {psnr:.2f} SSIM {ssim:.3f} colourfulness {colourfulness:.1f}".format(
+                **{k: m.metrics.get(k, float("nan")) for k in ("psnr", "ssim", "colourfulness")})
+        print(f"{mark} {m.name:32} {m.origin:8} {m.path}{figures}")
+    print(f"VGG19 weights for style transfer: {', '.join(vgg.available_sources())}")
+    return 0
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    bad = 0
+    for m in list_models():
+        if m.origin == "bundled" and m.sha256:
+            ok = sha256_of(m.path) == m.sha256
+            bad += not ok
+            print(f"{'ok' if ok else 'DAMAGED':8} {m.name}")
+    return 1 if bad else 0
+
+
+def run_install(args: argparse.Namespace) -> int:
+    load_checkpoint(args.path)  # refuse anything that is not a readable colorizer
+    target = install_trained_model(args.path, args.name)
+    print(f"installed {args.name}: {target}")
+    return 0
+
+
+def run_download(args: argparse.Namespace) -> int:
+    download = getattr(vgg, "download_torchvision_vgg19", None)
+    if download is None:
+        raise MagicBrushError("downloading is not available in this build")
+    path = download()
+    print(f"VGG19 (torchvision IMAGENET1K_V1) saved to {path}")
+    return 0

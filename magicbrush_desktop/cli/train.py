@@ -1,0 +1,115 @@
+"""``magicbrush train``: train a colorizer on a folder of colour photos (resumable)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from ..core.events import Finished, Metrics, Preview, Progress
+from ..core.networks import DISCRIMINATORS, GENERATORS
+from ..core.train import TrainConfig, train
+from .common import add_device_option, graceful_interrupt
+
+
+def add_training_options(p: argparse.ArgumentParser) -> None:
+    """Options shared by ``train`` and ``tune``."""
+    d = TrainConfig(data_dir="", run_dir="")
+    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument("--image-size", type=int, default=d.image_size, help="training crop size in pixels")
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--lr-g", type=float, default=d.lr_g, help="generator learning rate (seed: 0.0002)")
+    p.add_argument("--lr-d", type=float, default=d.lr_d, help="discriminator learning rate (seed: 0.001)")
+    p.add_argument("--lambda-l1", type=float, default=d.lambda_l1, help="weight of the L1 term (default 100)")
+    p.add_argument("--gan-loss", choices=("vanilla", "lsgan"), default=d.gan_mode)
+    p.add_argument("--soft-labels", action="store_true", help="soft discriminator targets (seed 001)")
+    p.add_argument("--flip-labels", type=float, default=d.flip_labels, metavar="P",
+                   help="probability of flipping a discriminator label (noisy labels)")
+    p.add_argument("--warmup-epochs", type=int, default=d.warmup_epochs, help="L1-only epochs first")
+    p.add_argument("--val-split", type=float, default=d.val_split)
+    p.add_argument("--test-split", type=float, default=d.test_split)
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--generator", choices=sorted(GENERATORS), default=d.generator)
+    p.add_argument("--base", type=int, default=None, help="generator width (channels)")
+    p.add_argument("--encoder", choices=("frozen", "finetune"), default="frozen",
+                   help="vgg_resunet: keep the ImageNet encoder frozen or fine-tune it")
+    p.add_argument("--discriminator", choices=sorted(DISCRIMINATORS), default=d.discriminator)
+    p.add_argument("--save-every", type=float, default=d.save_every_minutes, metavar="MINUTES")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads (default: all)")
+    add_device_option(p)
+
+
+def config_from_args(args: argparse.Namespace, data_dir: Path, run_dir: Path) -> TrainConfig:
+    gen_kwargs: dict = {}
+    if args.base:
+        gen_kwargs["base"] = args.base
+    if args.generator == "vgg_resunet":
+        gen_kwargs["freeze_encoder"] = args.encoder == "frozen"
+    return TrainConfig(
+        data_dir=str(data_dir), run_dir=str(run_dir), epochs=args.epochs, image_size=args.image_size,
+        batch_size=args.batch_size, lr_g=args.lr_g, lr_d=args.lr_d, lambda_l1=args.lambda_l1,
+        gan_mode=args.gan_loss, soft_labels=args.soft_labels, flip_labels=args.flip_labels,
+        warmup_epochs=args.warmup_epochs, val_split=args.val_split, test_split=args.test_split, seed=args.seed,
+        generator=args.generator, generator_kwargs=gen_kwargs, discriminator=args.discriminator,
+        save_every_minutes=args.save_every, device=args.device, threads=args.threads,
+    )
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="train a colorizer on your own colour photos",
+                       description="Train a colorizer GAN on a folder of colour photos (scanned recursively). "
+                       "Writes RUN_DIR/last.pt (resumable), RUN_DIR/best.pt, log.jsonl and sample grids.")
+    p.add_argument("data_dir", type=Path, metavar="DATA_DIR")
+    p.add_argument("--out", type=Path, required=True, metavar="RUN_DIR")
+    p.add_argument("--resume", action="store_true", help="continue RUN_DIR/last.pt after a stop or a kill")
+    add_training_options(p)
+    p.set_defaults(func=run)
+
+
+def _fmt(values: dict[str, float], keys: tuple[str, ...]) -> str:
+    return " ".join(f"{k}={values[k]:.3f}" for k in keys if k in values)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = config_from_args(args, args.data_dir, args.out)
+    job = train(config, resume=args.resume)
+    bar = None
+    with graceful_interrupt() as stop:
+        try:
+            for event in job:
+                if isinstance(event, Progress):
+                    if event.total and bar is None:
+                        bar = tqdm(total=event.total, initial=event.done, unit="step", disable=None)
+                    if bar is not None and event.total:
+                        bar.n = event.done
+                        bar.set_description(event.message)
+                        bar.refresh()
+                    elif not event.total and event.message:
+                        print(event.message, file=sys.stderr)
+                elif isinstance(event, Metrics) and event.kind == "train" and bar is not None:
+                    bar.set_postfix_str(_fmt(event.values, ("D", "G_GAN", "G_L1")), refresh=False)
+                elif isinstance(event, Metrics) and event.kind == "val":
+                    msg = f"epoch {int(event.values['epoch'])}: " + _fmt(
+                        event.values, ("psnr", "ssim", "colourfulness", "colourfulness_real", "score"))
+                    (bar.write if bar else print)(msg)
+                elif isinstance(event, Preview):
+                    pass  # sample grids are saved under RUN_DIR/samples
+                elif isinstance(event, Finished):
+                    if bar:
+                        bar.close()
+                    print(f"best model: {event.result}")
+                    print(json.dumps(event.summary.get("best", {})))
+                if stop.requested:
+                    break
+        finally:
+            job.close()  # saves last.pt when stopped early
+            if bar:
+                bar.close()
+    if stop.requested:
+        print(f"Stopped; continue with: magicbrush train {args.data_dir} --out {args.out} --resume",
+              file=sys.stderr)
+        return 130
+    return 0

@@ -1,0 +1,52 @@
+"""``magicbrush tune``: seed 000's learning-rate search over (D, G) rates."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from tqdm import tqdm
+
+from ..core.events import Finished, Progress
+from ..core.tune import SEED_GRID, tune
+from .train import add_training_options, config_from_args
+
+
+def _grid(text: str) -> tuple[tuple[float, float], ...]:
+    try:
+        pairs = tuple(tuple(float(x) for x in item.split("/")) for item in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError("grid is D/G pairs like 0.001/0.0002,0.0001/0.0003") from None
+    if any(len(p) != 2 for p in pairs):
+        raise argparse.ArgumentTypeError("grid is D/G pairs like 0.001/0.0002,0.0001/0.0003")
+    return pairs  # type: ignore[return-value]
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("tune", help="search the discriminator/generator learning rates",
+                       description="Short training runs over a grid of D/G learning rates (the seed's table "
+                       "by default), ranked by validation score.")
+    p.add_argument("data_dir", type=Path, metavar="DATA_DIR")
+    p.add_argument("--out", type=Path, default=Path("tune-runs"), metavar="DIR")
+    p.add_argument("--steps", type=int, default=200, help="training steps per run (default 200)")
+    p.add_argument("--grid", type=_grid, default=SEED_GRID, metavar="D/G,...")
+    add_training_options(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    base = config_from_args(args, args.data_dir, args.out)
+    rows = []
+    with tqdm(total=len(args.grid) * args.steps, unit="step", disable=None) as bar:
+        for event in tune(base, args.grid, args.steps):
+            if isinstance(event, Progress) and event.total == len(args.grid) * args.steps:
+                bar.n = event.done
+                bar.set_description(event.message)
+                bar.refresh()
+            elif isinstance(event, Finished):
+                rows = event.result
+    print(f"{'rank':>4}  {'D lr':>8}  {'G lr':>8}  {'PSNR':>6}  {'SSIM':>6}  {'colourful':>9}  {'score':>7}")
+    for rank, r in enumerate(rows, 1):
+        print(f"{rank:>4}  {r['lr_d']:>8g}  {r['lr_g']:>8g}  {r['psnr']:6.2f}  {r['ssim']:6.3f}  "
+              f"{r['colourfulness']:9.1f}  {r['score']:7.2f}")
+    return 0
