@@ -121,7 +121,10 @@ def _clean_exif(img: Image.Image, notes: list[str]) -> bytes | None:
     if "exif" not in img.info:
         return None
     try:
-        exif = img.getexif()
+        # A fresh Exif object: changing img.getexif() would also change what exif_transpose reads.
+        exif = Image.Exif()
+        raw = img.info["exif"]
+        exif.load(raw[6:] if raw.startswith(b"Exif\x00\x00") else raw)
         if _EXIF_ORIENTATION in exif:
             exif[_EXIF_ORIENTATION] = 1
         data = exif.tobytes()

@@ -12,7 +12,8 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 def psnr(result: np.ndarray, reference: np.ndarray) -> float:
     """PSNR in dB over the RGB channels (data range 255)."""
-    value = peak_signal_noise_ratio(reference, result, data_range=255)
+    with np.errstate(divide="ignore"):  # identical images: infinite PSNR, capped below
+        value = peak_signal_noise_ratio(reference, result, data_range=255)
     return float(min(value, 100.0)) if math.isfinite(value) else 100.0
 
 

@@ -1,0 +1,111 @@
+"""The training loop end to end, resume, tune and evaluate, on tiny generated data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from magicbrush_desktop.core.checkpoint import load_checkpoint
+from magicbrush_desktop.core.colorize import Colorizer
+from magicbrush_desktop.core.dataset import load_splits
+from magicbrush_desktop.core.evaluate import evaluate
+from magicbrush_desktop.core.events import Finished, Metrics, Preview, Progress
+from magicbrush_desktop.core.imageio import read_photo
+from magicbrush_desktop.core.train import TrainConfig, train
+from magicbrush_desktop.core.tune import tune
+
+TINY_G = {"base": 4, "depth": 2}
+TINY_D = {"base": 4, "n_layers": 2}
+
+
+def tiny_config(data: Path, run: Path, **kw) -> TrainConfig:
+    base = dict(data_dir=str(data), run_dir=str(run), epochs=1, image_size=32, batch_size=2, val_split=0.25,
+                generator="resunet", generator_kwargs=TINY_G, discriminator_kwargs=TINY_D, threads=0)
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def test_train_one_epoch_then_colorize_keeps_sizes(colour_folder, tmp_path):
+    # Awkward extras in the data folder are reported and skipped, not fatal.
+    data = tmp_path / "data"
+    data.mkdir()
+    for p in colour_folder.iterdir():
+        (data / p.name).write_bytes(p.read_bytes())
+    (data / "broken.jpg").write_bytes(b"nope")
+    Image.new("RGB", (8, 8)).save(data / "tiny.png")
+    Image.new("L", (64, 64), 90).save(data / "grey.png")
+    events = list(train(tiny_config(data, tmp_path / "run", warmup_epochs=0, soft_labels=True)))
+    steps = [e for e in events if isinstance(e, Metrics) and e.kind == "train"]
+    assert steps and set(steps[0].values) >= {"D_real", "D_fake", "D", "G_GAN", "G_L1", "G"}
+    assert steps[0].values["D"] > 0  # adversarial from the first epoch
+    val = [e for e in events if isinstance(e, Metrics) and e.kind == "val"]
+    assert len(val) == 1 and {"psnr", "ssim", "colourfulness"} <= set(val[0].values)
+    assert any(isinstance(e, Preview) for e in events)
+    skipped = json.loads((tmp_path / "run" / "data.json").read_text())["skipped_files"]
+    assert {Path(p).name for p, _ in skipped} == {"broken.jpg", "tiny.png", "grey.png"}
+    finished = events[-1]
+    assert isinstance(finished, Finished) and finished.result.exists()
+    assert (tmp_path / "run" / "last.pt").exists()
+    assert list((tmp_path / "run" / "samples").glob("epoch_001.png"))
+    log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert {r["kind"] for r in log} == {"train", "val"}
+    # The trained model colorizes photos of any size and keeps their size.
+    colorizer = Colorizer.load(str(finished.result), "cpu")
+    for size in ((45, 31), (1, 1), (200, 90)):
+        img = Image.fromarray(np.full((size[1], size[0]), 128, np.uint8))
+        p = tmp_path / f"in_{size[0]}.png"
+        img.save(p)
+        assert colorizer.colorize(read_photo(p), render_size=64).shape == (size[1], size[0], 3)
+
+
+def test_warmup_is_l1_only(colour_folder, tmp_path):
+    events = list(train(tiny_config(colour_folder, tmp_path / "run", epochs=1, warmup_epochs=1)))
+    steps = [e.values for e in events if isinstance(e, Metrics) and e.kind == "train"]
+    assert all(v["D"] == 0 and v["G_GAN"] == 0 and v["G_L1"] > 0 for v in steps)
+
+
+def test_stop_and_resume_continues(colour_folder, tmp_path):
+    run = tmp_path / "run"
+    job = train(tiny_config(colour_folder, run, epochs=2))
+    seen = 0
+    for event in job:
+        if isinstance(event, Metrics) and event.kind == "train":
+            seen += 1
+            if seen == 2:
+                break
+    job.close()  # like the Stop button or Ctrl-C
+    state = load_checkpoint(run / "last.pt")["train_state"]
+    assert state["global_step"] == 2 and state["batch_index"] == 2
+    resumed = list(train(tiny_config(colour_folder, run, epochs=2), resume=True))
+    first = next(e for e in resumed if isinstance(e, Metrics) and e.kind == "train")
+    assert first.step == 3
+    assert isinstance(resumed[-1], Finished) and resumed[-1].summary["epochs"] == 2
+    with pytest.raises(Exception, match="nothing to resume"):
+        next(train(tiny_config(colour_folder, tmp_path / "empty"), resume=True))
+
+
+def test_splits_are_stable_and_disjoint(colour_folder):
+    *_, (train_set, val_set, test_set, summary) = load_splits(colour_folder, 32, val_split=0.25, test_split=0.25)
+    names = [set(p.name for p in s.paths) for s in (train_set, val_set, test_set)]
+    assert not (names[0] & names[1]) and not (names[0] & names[2])
+    assert summary.used == 8
+
+
+def test_tune_ranks_grid(colour_folder, tmp_path):
+    events = list(tune(tiny_config(colour_folder, tmp_path / "tune"), grid=((1e-3, 2e-4), (1e-4, 3e-4)), steps=2))
+    rows = events[-1].result
+    assert len(rows) == 2 and rows[0]["score"] >= rows[1]["score"]
+    assert any(isinstance(e, Progress) for e in events)
+
+
+def test_evaluate_reports_model_and_baseline(colour_folder, tiny_model):
+    colorizer = Colorizer.load(str(tiny_model), "cpu")
+    events = list(evaluate(colorizer, colour_folder, render_size=64))
+    summary = events[-1].summary
+    assert summary["images"] == 8
+    assert summary["baseline_colourfulness"] < 1.0 < summary["colourfulness_real"]
+    assert summary["delta_colourfulness"] >= 0
