@@ -1,7 +1,8 @@
-"""Entry point of the ``magicbrush`` console script and ``python -m magicbrush_desktop``.
+"""``magicbrush`` and ``python -m magicbrush_desktop``: the app, or a CLI subcommand.
 
-A subcommand runs the CLI; no arguments, or only photo paths, open the desktop app. Qt is imported only
-for the app, so command-line jobs never load it.
+``magicbrush`` alone, or followed only by photo paths, opens the desktop app; ``magicbrush <subcommand>``
+(or ``--help``/``--version``) runs the command line. Qt is imported only for the app, so the CLI stays
+light and works on machines without a display.
 """
 
 from __future__ import annotations
@@ -9,17 +10,24 @@ from __future__ import annotations
 import sys
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+def _wants_cli(argv: list[str]) -> bool:
+    if not argv:
+        return False
     from .cli import SUBCOMMANDS
 
-    if argv and (argv[0] in SUBCOMMANDS or argv[0].startswith("-") and argv[0] not in ("--",)):
+    first = argv[0]
+    return first in SUBCOMMANDS or first.startswith("-")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if _wants_cli(argv):
         from .cli import main as cli_main
 
         return cli_main(argv)
     from .gui.app import run_app
 
-    return run_app([a for a in argv if a != "--"])
+    return run_app(argv)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,723 @@
+"""The main window: canvas, Colorize and Style panels, menus, undo/redo, status bar and jobs.
+
+The window orchestrates; it computes nothing itself. Colorization, style transfer, batch and training
+are core generators run by :class:`.worker.Job` on worker threads, so the UI thread never waits for a
+network. Errors arrive as readable messages and are shown in a (non-blocking) dialog.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence, QUndoStack
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QTabWidget,
+    QWidget,
+)
+
+from ..core.colorize import Colorizer
+from ..core.errors import MagicBrushError
+from ..core.events import Finished, Metrics, Preview, Progress
+from ..core.imageio import READ_EXTENSIONS, Photo, is_image_path, read_photo, save_image
+from ..core.style.gatys import StyleEngine, StyleTransfer
+from .canvas import PhotoCanvas
+from .colorize_panel import ColorizePanel
+from .export_dialog import ExportDialog
+from .gallery import StyleGallery
+from .history import STRENGTH_MERGE_ID, Step, StepCommand
+from .icons import app_icon
+from .imaging import to_qimage
+from .job_status import JobStatus
+from .settings import AppSettings, add_recent_file, recent_files, window_settings
+from .style_panel import StylePanel, StyleSettings
+from .worker import CANCELLED, FINISHED, Job
+
+log = logging.getLogger(__name__)
+
+APP_TITLE = "Magic Brush"
+PREVIEW_EVERY = 5  # style steps between canvas previews
+WARM_RESTART_MIN_STEPS = 10
+
+
+def warm_restart_steps(steps: int) -> int:
+    """Steps of a warm restart: half a run (the picture is already close), at least a few."""
+    return max(WARM_RESTART_MIN_STEPS, steps // 2)
+
+
+class MainWindow(QMainWindow):
+    """Magic Brush's main window.
+
+    Args:
+        style_engine: the VGG feature engine for style transfer; default: a real one, built on first use
+            (tests pass one with a tiny random-weight network).
+        gallery: the style gallery; default: the user's gallery.
+    """
+
+    photo_changed = Signal()
+    step_changed = Signal(str)  # kind of the step now shown
+    job_ended = Signal(str, str)  # job name, outcome
+
+    def __init__(self, *, style_engine: StyleEngine | None = None, gallery: StyleGallery | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(APP_TITLE)
+        self.setWindowIcon(app_icon())
+        self.setAcceptDrops(True)
+        self.app_settings = AppSettings.load()
+
+        self.photo: Photo | None = None
+        self.step: Step | None = None
+        self.save_path: Path | None = None
+        self.undo_stack = QUndoStack(self)
+        self.jobs: list[Job] = []
+        self._colorizer: Colorizer | None = None
+        self._colorizer_key: tuple | None = None
+        self._style_engine = style_engine
+        self._style_session: StyleTransfer | None = None
+        self._style_session_key: tuple | None = None
+        self._style_job: Job | None = None
+        self._colorize_job: Job | None = None
+        self._restart_pending = False
+        self._strength_generation = 0
+        self._pending_strength: float | None = None
+        self.batch_dialog = None
+        self.train_dialog = None
+
+        self.canvas = PhotoCanvas()
+        self.setCentralWidget(self.canvas)
+        self.colorize_panel = ColorizePanel()
+        self.style_panel = StylePanel()
+        self.gallery = gallery or StyleGallery()
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.colorize_panel, "Colorize")
+        self.tabs.addTab(self.style_panel, "Style")
+        self.dock = QDockWidget("Tools", self)
+        self.dock.setObjectName("tools_dock")
+        self.dock.setWidget(self.tabs)
+        self.dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                              | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
+
+        self.job_status = JobStatus()
+        self.zoom_label = QLabel()
+        self.statusBar().addPermanentWidget(self.job_status)
+        self.statusBar().addPermanentWidget(self.zoom_label)
+        self.canvas.zoom_changed.connect(lambda pct: self.zoom_label.setText(f"{pct:.0f} %"))
+
+        self._build_actions()
+        self._build_menus()
+        self._connect_panels()
+        self.colorize_panel.set_device(self.app_settings.device)
+        if self.app_settings.model:
+            self.colorize_panel.refresh_models(select=self.app_settings.model)
+        if self.app_settings.render_size:
+            self.colorize_panel.render_size.setValue(self.app_settings.render_size)
+        self.refresh_gallery()
+        self._restore_window_state()
+        self._update_actions()
+
+    # --- construction -------------------------------------------------------------------------------
+
+    def _action(self, text: str, slot: Callable, shortcut=None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if tip:
+            action.setStatusTip(tip)
+        action.triggered.connect(lambda checked=False: slot())
+        return action
+
+    def _build_actions(self) -> None:
+        K = QKeySequence.StandardKey
+        self.open_action = self._action("&Open\u2026", self.open_dialog, K.Open, "Open a photo")
+        self.save_action = self._action("&Save", self.save, K.Save, "Save the result")
+        self.export_action = self._action("Save &As / Export\u2026", self.export_dialog, K.SaveAs,
+                                          "Save the result in a chosen format and quality")
+        self.batch_action = self._action("&Batch\u2026", self.open_batch_dialog, "Ctrl+B",
+                                         "Colorize or stylize many photos")
+        self.quit_action = self._action("&Quit", self.close, K.Quit)
+        self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence(K.Undo))
+        self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts([QKeySequence(K.Redo), QKeySequence("Ctrl+Y")])
+        self.zoom_in_action = self._action("Zoom &In", self.canvas.zoom_in, K.ZoomIn)
+        self.zoom_out_action = self._action("Zoom &Out", self.canvas.zoom_out, K.ZoomOut)
+        self.fit_action = self._action("&Fit to Window", self.canvas.zoom_fit, "Ctrl+0")
+        self.actual_action = self._action("&100 %", self.canvas.zoom_100, "Ctrl+1")
+        self.side_action = QAction("&Side by Side", self, checkable=True)
+        self.side_action.setShortcut(QKeySequence("Ctrl+T"))
+        self.side_action.toggled.connect(self.canvas.set_side_by_side)
+        self.colorize_action = self._action("&Colorize", self.colorize, "Ctrl+R")
+        self.stylize_action = self._action("&Stylize", self.run_style, "Ctrl+Shift+R")
+        self.stop_action = self._action("S&top", self.cancel_jobs, "Esc", "Stop the running job")
+        self.train_action = self._action("&Train a Colorizer\u2026", self.open_train_dialog, None,
+                                         "Train a colorization model on your own colour photos")
+        self.about_action = self._action("&About Magic Brush", self.show_about)
+        self.undo_stack.indexChanged.connect(lambda _i: self._update_actions())
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction(self.open_action)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addAction(self.save_action)
+        file_menu.addAction(self.export_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.batch_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        edit = bar.addMenu("&Edit")
+        edit.addAction(self.undo_action)
+        edit.addAction(self.redo_action)
+        view = bar.addMenu("&View")
+        for a in (self.zoom_in_action, self.zoom_out_action, self.fit_action, self.actual_action):
+            view.addAction(a)
+        view.addSeparator()
+        view.addAction(self.side_action)
+        view.addAction(self.dock.toggleViewAction())
+        image = bar.addMenu("&Image")
+        for a in (self.colorize_action, self.stylize_action, self.stop_action):
+            image.addAction(a)
+        tools = bar.addMenu("&Tools")
+        tools.addAction(self.train_action)
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.about_action)
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("main_toolbar")
+        for a in (self.open_action, self.export_action, self.undo_action, self.redo_action,
+                  self.colorize_action, self.stylize_action, self.side_action, self.fit_action):
+            toolbar.addAction(a)
+
+    def _connect_panels(self) -> None:
+        cp = self.colorize_panel
+        cp.colorize_requested.connect(self.colorize)
+        cp.strength_changed.connect(self._on_strength_live)
+        cp.strength_committed.connect(self._on_strength_committed)
+        sp = self.style_panel
+        sp.run_requested.connect(self.run_style)
+        sp.stop_requested.connect(self.stop_style)
+        sp.weights_changed.connect(self._on_style_weights_changed)
+        sp.import_requested.connect(self.import_styles)
+        sp.add_style_clicked.connect(self.add_style_dialog)
+        self.job_status.cancel_clicked.connect(self.cancel_jobs)
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for path in recent_files():
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda checked=False, p=path: self.open_path(p))
+        self.recent_menu.setEnabled(bool(self.recent_menu.actions()))
+
+    def _update_actions(self) -> None:
+        has_photo = self.photo is not None
+        has_result = self.step is not None and self.step.kind != "original"
+        self.save_action.setEnabled(has_result)
+        self.export_action.setEnabled(has_photo)
+        self.colorize_action.setEnabled(has_photo and self._colorize_job is None
+                                        and self.colorize_panel.model_name() is not None)
+        self.colorize_panel.colorize_button.setEnabled(self.colorize_action.isEnabled())
+        style_ok = has_photo and self._style_job is None
+        self.stylize_action.setEnabled(style_ok)
+        self.style_panel.set_running(self._style_job is not None)
+        self.style_panel.run_button.setEnabled(style_ok)
+        self.colorize_panel.strength.setEnabled(self._latest_chroma() is not None)
+
+    # --- opening ------------------------------------------------------------------------------------
+
+    def open_dialog(self) -> None:
+        patterns = " ".join(f"*{ext}" for ext in sorted(READ_EXTENSIONS))
+        path, _ = QFileDialog.getOpenFileName(self, "Open a photo", self._last_folder(),
+                                              f"Images ({patterns});;All files (*)")
+        if path:
+            self.open_path(path)
+
+    def _last_folder(self) -> str:
+        items = recent_files()
+        return str(Path(items[0]).parent) if items else str(Path.home())
+
+    def open_path(self, path: str | Path) -> bool:
+        """Open a photo; a readable error dialog if it cannot be read. Returns True on success."""
+        if self._style_job is not None or self._colorize_job is not None:
+            self.cancel_jobs(wait=True)
+        try:
+            QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+            try:
+                photo = read_photo(path)
+            finally:
+                QGuiApplication.restoreOverrideCursor()
+        except MagicBrushError as exc:
+            self.show_error("Cannot open the photo", str(exc))
+            return False
+        self.set_photo(photo)
+        add_recent_file(path)
+        return True
+
+    def set_photo(self, photo: Photo) -> None:
+        """Show a new photo: a fresh history whose first step is the original."""
+        self.photo = photo
+        self.save_path = None
+        self._style_session, self._style_session_key = None, None
+        self.undo_stack.clear()
+        self.step = Step("original", photo.rgb, caption="Original")
+        self.canvas.set_photo(to_qimage(photo.rgb), None)
+        name = photo.path.name if photo.path else "untitled"
+        self.setWindowTitle(f"{name} \u2013 {APP_TITLE}")
+        for note in photo.notes:
+            self.statusBar().showMessage(note, 8000)
+        self._update_actions()
+        self.photo_changed.emit()
+
+    # --- drag and drop ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _dropped_paths(mime) -> list[Path]:
+        if not mime.hasUrls():
+            return []
+        return [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile() and u.toLocalFile()]
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
+        paths = self._dropped_paths(event.mimeData())
+        if paths and all(p.is_dir() or is_image_path(p) for p in paths):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
+        paths = self._dropped_paths(event.mimeData())
+        if not paths:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.handle_dropped_paths(paths)
+
+    def handle_dropped_paths(self, paths: list[Path]) -> None:
+        """One photo opens it; several photos or a folder go to the batch dialog."""
+        if len(paths) == 1 and paths[0].is_file():
+            self.open_path(paths[0])
+        else:
+            self.open_batch_dialog(paths)
+
+    # --- history ------------------------------------------------------------------------------------
+
+    def _apply_step(self, step: Step) -> None:
+        """Show a step (called by undo/redo commands)."""
+        self.step = step
+        if step.kind == "colorized":
+            self.colorize_panel.set_strength(step.strength)
+        self.canvas.set_after(None if step.kind == "original" else to_qimage(step.image), step.caption)
+        self._update_actions()
+        self.step_changed.emit(step.kind)
+
+    def push_step(self, step: Step, text: str, merge_id: int = -1) -> None:
+        assert self.step is not None
+        self.undo_stack.push(StepCommand(self._apply_step, self.step, step, text, merge_id))
+
+    def _latest_chroma(self) -> Step | None:
+        """The colorized step whose colour the strength slider re-blends (current, or under the style)."""
+        if self.step is None:
+            return None
+        if self.step.kind == "colorized":
+            return self.step
+        for i in range(self.undo_stack.index() - 1, -1, -1):
+            cmd = self.undo_stack.command(i)
+            if isinstance(cmd, StepCommand) and cmd.after.kind == "colorized":
+                return cmd.after
+        return None
+
+    # --- jobs ---------------------------------------------------------------------------------------
+
+    def start_job(self, factory, name: str, message: str) -> Job:
+        """Run a core generator on a worker thread, wired to the status bar and error dialogs."""
+        job = Job(factory, name, self)
+        job.progress.connect(self.job_status.update_progress)
+        job.failed.connect(lambda msg, n=name: self.show_error(f"{n.capitalize()} failed", msg))
+        job.ended.connect(lambda outcome, j=job: self._job_ended(j, outcome))
+        self.jobs.append(job)
+        self.job_status.begin(message)
+        job.start()
+        return job
+
+    def _job_ended(self, job: Job, outcome: str) -> None:
+        job.wait()
+        if job in self.jobs:
+            self.jobs.remove(job)
+        if not self.jobs:
+            self.job_status.end()
+        self.job_ended.emit(job.name, outcome)
+        job.deleteLater()
+
+    def cancel_jobs(self, wait: bool = False) -> None:
+        """Stop every running job (each stops at its next step or file)."""
+        self._restart_pending = False
+        for job in list(self.jobs):
+            job.cancel()
+        if self.jobs:
+            self.job_status.cancelling()
+        if wait:
+            for job in list(self.jobs):
+                job.wait()
+            QTimer.singleShot(0, lambda: None)
+
+    def is_busy(self) -> bool:
+        return bool(self.jobs)
+
+    # --- colorize -----------------------------------------------------------------------------------
+
+    def colorize(self) -> None:
+        """Predict colours in a worker (loading the model there too), then show the result."""
+        if self.photo is None or self._colorize_job is not None:
+            return
+        model = self.colorize_panel.model_name()
+        if model is None:
+            self.show_error("No model", "No colorization model is installed. Train one with Tools \u25b8 Train.")
+            return
+        device = self.colorize_panel.device()
+        render = self.colorize_panel.render_size.value()
+        strength = self.colorize_panel.strength_value()
+        key = (model, device)
+        cached = self._colorizer if self._colorizer_key == key else None
+        photo = self.photo
+
+        def job():
+            colorizer = cached
+            if colorizer is None:
+                yield Progress(0, 3, f"loading model {model}")
+                colorizer = Colorizer.load(model, device)
+            yield Progress(1, 3, "predicting colours")
+            chroma = colorizer.predict(photo, render)
+            yield Progress(2, 3, "composing at full resolution")
+            rgb = colorizer.compose(photo, chroma, strength)
+            yield Finished((colorizer, chroma, rgb, strength))
+
+        self._colorize_job = self.start_job(job, "colorize", "Colorizing\u2026")
+        self._colorize_job.finished_event.connect(
+            lambda ev, p=photo, k=key: self._colorize_done(ev, p, k))
+        self._colorize_job.ended.connect(lambda _o: self._clear_colorize_job())
+        self._update_actions()
+
+    def _clear_colorize_job(self) -> None:
+        self._colorize_job = None
+        self._update_actions()
+
+    def _colorize_done(self, event: Finished, photo: Photo, key: tuple) -> None:
+        colorizer, chroma, rgb, strength = event.result
+        self._colorizer, self._colorizer_key = colorizer, key
+        if photo is not self.photo:
+            return  # another photo was opened meanwhile
+        self.app_settings.model, self.app_settings.device = key
+        self.push_step(Step("colorized", rgb, chroma=chroma, strength=strength,
+                            caption=f"Colorized ({colorizer.name})"), "Colorize")
+
+    def _screen_side(self) -> int:
+        """Longest side worth composing for a live preview: the canvas in physical pixels."""
+        ratio = self.canvas.devicePixelRatioF()
+        return max(256, int(max(self.canvas.width(), self.canvas.height()) * ratio))
+
+    def _on_strength_live(self, strength: float) -> None:
+        """Re-blend the cached colour at screen size; coalesced so a fast drag composes only the latest."""
+        self._pending_strength = strength
+        QTimer.singleShot(0, self._compose_preview)
+
+    def _compose_preview(self) -> None:
+        base = self._latest_chroma()
+        strength = self._pending_strength
+        if base is None or strength is None or self.photo is None or self._colorizer is None:
+            return
+        self._pending_strength = None
+        preview = self._colorizer.compose(self.photo, base.chroma, strength, max_side=self._screen_side())
+        self.canvas.set_after(to_qimage(preview), f"Colour strength {strength:.2f}")
+
+    def _on_strength_committed(self, strength: float) -> None:
+        """Compose the full-resolution picture in a worker, then make it a (merged) history step."""
+        base = self._latest_chroma()
+        if base is None or self.photo is None or self._colorizer is None:
+            return
+        if abs(base.strength - strength) < 1e-9 and self.step is base:
+            return
+        self._strength_generation += 1
+        generation, photo, colorizer = self._strength_generation, self.photo, self._colorizer
+
+        def job():
+            yield Finished(colorizer.compose(photo, base.chroma, strength))
+
+        def done(event: Finished) -> None:
+            if generation != self._strength_generation or photo is not self.photo:
+                return  # a newer strength (or photo) superseded this one
+            self.push_step(Step("colorized", event.result, chroma=base.chroma, strength=strength,
+                                caption=f"Colorized, strength {strength:.2f}"),
+                           "Colour Strength", STRENGTH_MERGE_ID)
+
+        job = self.start_job(job, "colour strength", "Applying colour strength\u2026")
+        job.finished_event.connect(done)
+
+    # --- style --------------------------------------------------------------------------------------
+
+    def style_engine(self) -> StyleEngine:
+        if self._style_engine is None:
+            # Created lazily: the VGG weights load on the first run, in the worker thread.
+            self._style_engine = StyleEngine(self.colorize_panel.device())
+        return self._style_engine
+
+    def _style_content(self) -> np.ndarray | None:
+        """The picture to stylize: the colorized result if any (the brief's pipeline), else the photo."""
+        if self.step is None:
+            return None
+        if self.step.kind == "stylized":
+            return self.step.content
+        return self.step.image
+
+    def run_style(self, *, warm: bool = False) -> None:
+        """Start a style run; ``warm`` continues the current session from its current picture."""
+        content = self._style_content()
+        settings = self.style_panel.settings()
+        if content is None:
+            return
+        if settings is None:
+            self.show_error("No style selected", "Choose a style in the gallery first, or add a painting.")
+            return
+        if self._style_job is not None:
+            # A run is going: stop it and start again from where it got (see _style_ended).
+            self._restart_pending = True
+            self._style_job.cancel()
+            return
+        key = (id(content), settings.session_key())
+        session = self._style_session if self._style_session_key == key else None
+        if session is None:
+            warm = False
+        engine = self.style_engine()
+        gallery = self.gallery
+        steps = warm_restart_steps(settings.steps) if warm else settings.steps
+
+        def job():
+            nonlocal session
+            if session is None:
+                yield Progress(0, steps, "preparing the style")
+                styles = [gallery.load(name) for name in settings.styles]
+                session = StyleTransfer(engine, content, styles, blend=list(settings.blend), size=settings.size,
+                                        preserve_colors=settings.preserve_colors)
+                # Published from the worker: the UI thread reads it only after this job has ended.
+                self._style_session, self._style_session_key = session, key
+            yield from session.run(steps, content_weight=settings.content_weight,
+                                   style_weight=settings.style_weight, blend=list(settings.blend),
+                                   preview_every=PREVIEW_EVERY)
+
+        message = "Warm restart\u2026" if warm else "Stylizing\u2026"
+        job = self.start_job(job, "style", message)
+        self._style_job = job
+        job.preview.connect(self._style_preview)
+        job.metrics.connect(self._style_metrics)
+        job.finished_event.connect(lambda ev, c=content, s=settings: self._style_finished(ev, c, s))
+        job.ended.connect(lambda outcome, c=content, s=settings: self._style_ended(outcome, c, s))
+        self._update_actions()
+
+    def stop_style(self) -> None:
+        self._restart_pending = False
+        if self._style_job is not None:
+            self._style_job.cancel()
+            self.job_status.cancelling()
+
+    def _style_preview(self, event: Preview) -> None:
+        self.canvas.set_after(to_qimage(event.image), f"Style preview ({event.caption})")
+
+    def _style_metrics(self, event: Metrics) -> None:
+        if event.kind == "style":
+            self.style_panel.show_losses(event.values)
+
+    def _style_finished(self, event: Finished, content: np.ndarray, settings: StyleSettings) -> None:
+        if self._style_content() is content:  # still the same picture (no other photo opened meanwhile)
+            self._push_stylized(event.result, content, settings)
+
+    def _push_stylized(self, image: np.ndarray, content: np.ndarray, settings: StyleSettings) -> None:
+        name = " + ".join(settings.styles)
+        step = Step("stylized", image, content=content, caption=f"Stylized ({name})")
+        if self.step is not None and self.step.kind == "stylized" and self.step.content is content:
+            # A warm restart refines the same stylization: replace it rather than stacking steps.
+            self.undo_stack.push(StepCommand(self._apply_step, self.step, step, f"Stylize ({name})"))
+        else:
+            self.push_step(step, f"Stylize ({name})")
+
+    def _style_ended(self, outcome: str, content: np.ndarray, settings: StyleSettings) -> None:
+        self._style_job = None
+        restart = self._restart_pending and outcome == CANCELLED
+        self._restart_pending = False
+        self._update_actions()
+        if restart:
+            # Stopped because a slider moved: continue from the picture reached, with the new weights.
+            self.run_style(warm=True)
+            return
+        session = self._style_session
+        if (outcome == CANCELLED and session is not None and session.steps_done > 0
+                and self._style_content() is content and self._style_session_key
+                and self._style_session_key[0] == id(content)):
+            # A stop keeps the picture reached (the session holds it).
+            self._push_stylized(session.result(), content, settings)
+
+    def _on_style_weights_changed(self) -> None:
+        """A weight slider settled: warm-restart a running or finished optimisation from its picture."""
+        if self._style_job is not None:
+            self.run_style(warm=True)  # cancels, then restarts when the run has stopped
+        elif self._style_session is not None and self._style_session.steps_done > 0 \
+                and self._style_session_key is not None and self._style_session_key[0] == id(self._style_content()):
+            self.run_style(warm=True)
+
+    # --- gallery ------------------------------------------------------------------------------------
+
+    def refresh_gallery(self, select: str | None = None) -> None:
+        try:
+            entries = self.gallery.entries()
+        except MagicBrushError as exc:
+            self.show_error("Style gallery", str(exc))
+            entries = []
+        self.style_panel.set_entries(entries, select=select)
+
+    def add_style_dialog(self) -> None:
+        patterns = " ".join(f"*{ext}" for ext in sorted(READ_EXTENSIONS))
+        paths, _ = QFileDialog.getOpenFileNames(self, "Add styles", self._last_folder(), f"Images ({patterns})")
+        if paths:
+            self.import_styles(paths)
+
+    def import_styles(self, paths: list[str]) -> None:
+        """Import paintings (files or folders) into the gallery; errors are listed, not fatal."""
+        added, errors = self.gallery.import_paths([Path(p) for p in paths])
+        self.refresh_gallery(select=added[-1] if added else None)
+        if errors:
+            self.show_error("Some styles were not added", "\n".join(errors))
+        elif added:
+            self.statusBar().showMessage(f"Added {len(added)} style(s): {', '.join(added)}", 6000)
+
+    # --- saving -------------------------------------------------------------------------------------
+
+    def current_image(self) -> np.ndarray | None:
+        return self.step.image if self.step is not None else None
+
+    def save(self) -> None:
+        if self.save_path is None:
+            self.export_dialog()
+        else:
+            self.save_to(self.save_path, fmt=None, quality=self.app_settings.quality)
+
+    def export_dialog(self) -> None:
+        if self.photo is None:
+            return
+        stem = self.photo.path.stem if self.photo.path else "untitled"
+        folder = self.photo.path.parent if self.photo.path else Path.home()
+        dialog = ExportDialog(folder / f"{stem}_{self.step.kind if self.step else 'result'}",
+                              self.app_settings.output_format, self.app_settings.quality, self)
+        if dialog.exec():
+            path, fmt, quality = dialog.values()
+            self.app_settings.output_format, self.app_settings.quality = fmt, quality
+            self.save_to(path, fmt, quality)
+
+    def save_to(self, path: str | Path, fmt: str | None = None, quality: int = 95) -> Path | None:
+        """Save the current picture (EXIF, ICC and alpha of the original kept)."""
+        image = self.current_image()
+        if image is None or self.photo is None:
+            return None
+        try:
+            written = save_image(path, image, like=self.photo, fmt=fmt, quality=quality)
+        except MagicBrushError as exc:
+            self.show_error("Cannot save", str(exc))
+            return None
+        self.save_path = written
+        self.statusBar().showMessage(f"Saved {written}", 6000)
+        return written
+
+    # --- dialogs ------------------------------------------------------------------------------------
+
+    def show_error(self, title: str, message: str) -> QMessageBox:
+        """A readable, non-blocking error dialog (window-modal, so jobs and tests keep running)."""
+        log.warning("%s: %s", title, message)
+        box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.open()
+        return box
+
+    def open_batch_dialog(self, paths: list[Path] | None = None) -> None:
+        from .batch_dialog import BatchDialog
+
+        if self.batch_dialog is None:
+            self.batch_dialog = BatchDialog(self)
+        if paths:
+            self.batch_dialog.add_inputs(paths)
+        self.batch_dialog.show()
+        self.batch_dialog.raise_()
+
+    def open_train_dialog(self) -> None:
+        from .train_dialog import TrainDialog
+
+        if self.train_dialog is None:
+            self.train_dialog = TrainDialog(self)
+            self.train_dialog.model_installed.connect(
+                lambda name: self.colorize_panel.refresh_models(select=name))
+            self.train_dialog.model_installed.connect(lambda _n: self._update_actions())
+        self.train_dialog.show()
+        self.train_dialog.raise_()
+
+    def show_about(self) -> None:
+        from .about_dialog import AboutDialog
+
+        AboutDialog(self).exec()
+
+    # --- batch support ------------------------------------------------------------------------------
+
+    def batch_process(self, colorize: bool, stylize: bool) -> Callable[[Photo], np.ndarray]:
+        """A photo -> picture function with the current settings, for the batch dialog's worker."""
+        from .pipeline import build_process
+
+        return build_process(
+            colorize=(self.colorize_panel.model_name(), self.colorize_panel.device(),
+                      self.colorize_panel.render_size.value(), self.colorize_panel.strength_value())
+            if colorize else None,
+            style=self.style_panel.settings() if stylize else None,
+            engine=self.style_engine if stylize else None,
+            gallery=self.gallery,
+        )
+
+    # --- window state -------------------------------------------------------------------------------
+
+    def _restore_window_state(self) -> None:
+        qs = window_settings()
+        geometry = qs.value("geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 820)
+        state = qs.value("state")
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self.restoreState(state)
+        self.side_action.setChecked(qs.value("side_by_side", False, type=bool))
+
+    def _save_window_state(self) -> None:
+        qs = window_settings()
+        qs.setValue("geometry", self.saveGeometry())
+        qs.setValue("state", self.saveState())
+        qs.setValue("side_by_side", self.side_action.isChecked())
+        qs.sync()
+        self.app_settings.device = self.colorize_panel.device()
+        self.app_settings.render_size = self.colorize_panel.render_size.value()
+        if self.colorize_panel.model_name():
+            self.app_settings.model = self.colorize_panel.model_name() or ""
+        try:
+            self.app_settings.save()
+        except OSError as exc:
+            log.warning("could not save settings: %s", exc)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        """Stop every job cleanly (training saves last.pt, a batch finishes its file), then close."""
+        for dialog in (self.batch_dialog, self.train_dialog):
+            if dialog is not None:
+                dialog.stop_and_wait()
+        self.cancel_jobs(wait=True)
+        self._save_window_state()
+        super().closeEvent(event)

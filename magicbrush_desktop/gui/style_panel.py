@@ -1,0 +1,254 @@
+"""The Style panel: a gallery of looks and paintings, log-scale weight sliders, Run/Stop, loss read-out.
+
+The panel only collects choices. ``weights_changed`` fires (debounced) when a weight slider settles, so
+the main window can warm-restart a running or finished optimisation from the current picture.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QIcon
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.imageio import is_image_path
+from .imaging import to_pixmap
+from .widgets import LogSlider
+
+# Slider ranges around the Gatys preset's defaults (alpha 1, beta 1e3): four decades each way is more
+# than anyone needs and keeps one tick small.
+CONTENT_RANGE = (1e-2, 1e2)
+STYLE_RANGE = (1e0, 1e6)
+DEFAULT_CONTENT, DEFAULT_STYLE = 1.0, 1e3
+WEIGHT_DEBOUNCE_MS = 350
+THUMB = 72
+
+
+@dataclass(frozen=True)
+class StyleSettings:
+    """Everything a style run needs from the panel."""
+
+    styles: tuple[str, ...]  # one or two gallery names
+    blend: tuple[float, ...]  # one weight per style
+    content_weight: float
+    style_weight: float
+    steps: int
+    size: int
+    preserve_colors: bool
+
+    def session_key(self) -> tuple:
+        """What a style session is built from; weights and steps are not part of it (warm restart)."""
+        return (self.styles, self.size, self.preserve_colors)
+
+
+class GalleryList(QListWidget):
+    """Thumbnails of the available styles; dropping image files on it imports them."""
+
+    files_dropped = Signal(list)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setViewMode(QListWidget.ViewMode.IconMode)
+        self.setIconSize(QSize(THUMB, THUMB))
+        self.setGridSize(QSize(THUMB + 24, THUMB + 34))
+        self.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.setMovement(QListWidget.Movement.Static)
+        self.setWordWrap(True)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setAcceptDrops(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
+        self.setMinimumHeight(2 * (THUMB + 34) + 8)
+
+    @staticmethod
+    def _paths(event) -> list[str]:
+        mime = event.mimeData()
+        if not mime.hasUrls():
+            return []
+        return [u.toLocalFile() for u in mime.urls()
+                if u.isLocalFile() and (Path(u.toLocalFile()).is_dir() or is_image_path(Path(u.toLocalFile())))]
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
+        if self._paths(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802 - Qt override
+        if self._paths(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
+        paths = self._paths(event)
+        if paths:
+            event.acceptProposedAction()
+            self.files_dropped.emit(paths)
+        else:
+            event.ignore()
+
+
+class StylePanel(QWidget):
+    """Style choices and controls; the main window owns the gallery data and the jobs."""
+
+    run_requested = Signal()
+    stop_requested = Signal()
+    weights_changed = Signal()  # debounced: a weight slider settled on a new value
+    import_requested = Signal(list)  # paths of files/folders to add to the gallery
+    add_style_clicked = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.gallery = GalleryList()
+        self.add_button = QPushButton("Add style\u2026")
+        self.add_button.setToolTip("Import a painting (or a folder of them); you can also drop images on the gallery")
+        self.second_combo = QComboBox()
+        self.second_combo.setToolTip("Blend a second style into the first")
+        self.blend_slider = QSlider(Qt.Orientation.Horizontal)
+        self.blend_slider.setRange(0, 100)
+        self.blend_slider.setValue(50)
+        self.blend_label = QLabel("50 %")
+        self.content_weight = LogSlider(*CONTENT_RANGE, DEFAULT_CONTENT)
+        self.content_weight.setToolTip("Content weight \u03b1: how much of the photo's structure is kept")
+        self.style_weight = LogSlider(*STYLE_RANGE, DEFAULT_STYLE)
+        self.style_weight.setToolTip("Style weight \u03b2: how strongly the painting's texture is imposed")
+        self.steps = QSpinBox()
+        self.steps.setRange(1, 2000)
+        self.steps.setValue(100)
+        self.size = QSpinBox()
+        self.size.setRange(64, 4096)
+        self.size.setSingleStep(64)
+        self.size.setValue(512)
+        self.size.setSuffix(" px")
+        self.size.setToolTip("Optimisation size (longest side); the result is brought back to the photo's size")
+        self.preserve = QCheckBox("Preserve the photo's colours")
+        self.run_button = QPushButton("Run")
+        self.run_button.setToolTip("Repaint the current picture in the selected style (Ctrl+Shift+R)")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setEnabled(False)
+        self.loss_label = QLabel("style \u2013 \u00b7 content \u2013 \u00b7 total \u2013")
+        self.loss_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        blend_row = QHBoxLayout()
+        blend_row.addWidget(self.blend_slider, 1)
+        blend_row.addWidget(self.blend_label)
+        form = QFormLayout()
+        form.addRow("Blend with", self.second_combo)
+        form.addRow("Second style", blend_row)
+        form.addRow("Content weight", self.content_weight)
+        form.addRow("Style weight", self.style_weight)
+        form.addRow("Steps", self.steps)
+        form.addRow("Size", self.size)
+        form.addRow(self.preserve)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.stop_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.gallery, 1)
+        layout.addWidget(self.add_button)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.loss_label)
+
+        # Debounce: a slider drag emits dozens of values; restart only once it rests.
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(WEIGHT_DEBOUNCE_MS)
+        self._debounce.timeout.connect(self.weights_changed)
+        self.content_weight.value_changed.connect(lambda _v: self._debounce.start())
+        self.style_weight.value_changed.connect(lambda _v: self._debounce.start())
+        self.blend_slider.valueChanged.connect(self._on_blend)
+        self.run_button.clicked.connect(self.run_requested)
+        self.stop_button.clicked.connect(self.stop_requested)
+        self.add_button.clicked.connect(self.add_style_clicked)
+        self.gallery.files_dropped.connect(self.import_requested)
+        self.second_combo.currentIndexChanged.connect(lambda _i: self._update_blend_enabled())
+        self._update_blend_enabled()
+
+    # --- gallery ------------------------------------------------------------------------------------
+
+    def set_entries(self, entries: list[tuple[str, str, np.ndarray | None]], select: str | None = None) -> None:
+        """Fill the gallery with (name, tooltip, thumbnail RGB or None) and the blend combo."""
+        keep = select or self.selected_style()
+        second = self.second_combo.currentData()
+        self.gallery.clear()
+        self.second_combo.blockSignals(True)
+        self.second_combo.clear()
+        self.second_combo.addItem("(none)", None)
+        for name, tip, thumb in entries:
+            item = QListWidgetItem(name)
+            item.setData(Qt.ItemDataRole.UserRole, name)
+            item.setToolTip(tip or name)
+            if thumb is not None:
+                item.setIcon(QIcon(to_pixmap(thumb)))
+            self.gallery.addItem(item)
+            self.second_combo.addItem(name, name)
+            if name == keep:
+                self.gallery.setCurrentItem(item)
+        if self.gallery.currentItem() is None and self.gallery.count():
+            self.gallery.setCurrentRow(0)
+        index = self.second_combo.findData(second) if second else 0
+        self.second_combo.setCurrentIndex(max(0, index))
+        self.second_combo.blockSignals(False)
+        self._update_blend_enabled()
+
+    def selected_style(self) -> str | None:
+        item = self.gallery.currentItem()
+        return str(item.data(Qt.ItemDataRole.UserRole)) if item is not None else None
+
+    def select_style(self, name: str) -> None:
+        for row in range(self.gallery.count()):
+            if self.gallery.item(row).data(Qt.ItemDataRole.UserRole) == name:
+                self.gallery.setCurrentRow(row)
+                return
+
+    # --- values -------------------------------------------------------------------------------------
+
+    def settings(self) -> StyleSettings | None:
+        """The current choices, or None when no style is selected."""
+        first = self.selected_style()
+        if first is None:
+            return None
+        second = self.second_combo.currentData()
+        if second and second != first:
+            share = self.blend_slider.value() / 100.0
+            styles, blend = (first, str(second)), (1.0 - share, share)
+        else:
+            styles, blend = (first,), (1.0,)
+        return StyleSettings(styles, blend, self.content_weight.value(), self.style_weight.value(),
+                             self.steps.value(), self.size.value(), self.preserve.isChecked())
+
+    def set_running(self, running: bool) -> None:
+        self.run_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+
+    def show_losses(self, values: dict[str, float]) -> None:
+        self.loss_label.setText(
+            f"style {values.get('style', float('nan')):.3g} \u00b7 content {values.get('content', float('nan')):.3g}"
+            f" \u00b7 total {values.get('total', float('nan')):.3g}"
+        )
+
+    def _on_blend(self, value: int) -> None:
+        self.blend_label.setText(f"{value} %")
+        if self.second_combo.currentData():
+            self._debounce.start()  # blend weights also warm-restart (the session's Grams are cached)
+
+    def _update_blend_enabled(self) -> None:
+        self.blend_slider.setEnabled(bool(self.second_combo.currentData()))

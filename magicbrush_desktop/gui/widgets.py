@@ -1,0 +1,58 @@
+"""Small reusable widgets: a log-scale slider with a numeric read-out."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QWidget
+
+LOG_SLIDER_TICKS = 400  # slider resolution: ~1.7 % per tick over 4 decades
+
+
+class LogSlider(QWidget):
+    """A horizontal slider over ``[low, high]`` on a log scale, showing its value as e.g. ``1.0e+03``.
+
+    ``value_changed`` fires on every move (the caller debounces heavy reactions).
+    """
+
+    value_changed = Signal(float)
+    released = Signal(float)
+
+    def __init__(self, low: float, high: float, value: float, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        if not 0 < low < high:
+            raise ValueError("LogSlider needs 0 < low < high")
+        self._lo, self._hi = math.log10(low), math.log10(high)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(0, LOG_SLIDER_TICKS)
+        self.readout = QLabel()
+        self.readout.setMinimumWidth(self.readout.fontMetrics().horizontalAdvance("8.88e+08") + 4)
+        self.readout.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.slider, 1)
+        layout.addWidget(self.readout)
+        self.slider.valueChanged.connect(self._on_move)
+        self.slider.sliderReleased.connect(lambda: self.released.emit(self.value()))
+        self.set_value(value)
+
+    def _to_ticks(self, value: float) -> int:
+        frac = (math.log10(value) - self._lo) / (self._hi - self._lo)
+        return round(min(1.0, max(0.0, frac)) * LOG_SLIDER_TICKS)
+
+    def value(self) -> float:
+        frac = self.slider.value() / LOG_SLIDER_TICKS
+        return 10 ** (self._lo + frac * (self._hi - self._lo))
+
+    def set_value(self, value: float) -> None:
+        """Move to ``value`` (clamped to the range); emits ``value_changed`` if it moved."""
+        self.slider.setValue(self._to_ticks(max(value, 1e-300)))
+        self._show()
+
+    def _on_move(self, _ticks: int) -> None:
+        self._show()
+        self.value_changed.emit(self.value())
+
+    def _show(self) -> None:
+        self.readout.setText(f"{self.value():.2g}" if 0.01 <= self.value() < 1000 else f"{self.value():.1e}")
