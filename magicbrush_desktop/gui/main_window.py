@@ -162,7 +162,7 @@ class MainWindow(QMainWindow):
         self.train_action = self._action("&Train a Colorizer\u2026", self.open_train_dialog, None,
                                          "Train a colorization model on your own colour photos")
         self.about_action = self._action("&About Magic Brush", self.show_about)
-        self.undo_stack.indexChanged.connect(lambda _i: self._update_actions())
+        self.undo_stack.indexChanged.connect(self._on_history_index)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -217,6 +217,9 @@ class MainWindow(QMainWindow):
             action = self.recent_menu.addAction(path)
             action.triggered.connect(lambda checked=False, p=path: self.open_path(p))
         self.recent_menu.setEnabled(bool(self.recent_menu.actions()))
+
+    def _on_history_index(self, _index: int) -> None:
+        self._update_actions()
 
     def _update_actions(self) -> None:
         has_photo = self.photo is not None
@@ -366,7 +369,11 @@ class MainWindow(QMainWindow):
         if wait:
             for job in list(self.jobs):
                 job.wait()
-            QTimer.singleShot(0, lambda: None)
+                # Its queued `ended` may arrive later (or never, if the window is closing): forget it now.
+                self.jobs.remove(job)
+            self._style_job = self._colorize_job = None
+            self.job_status.end()
+            self._update_actions()
 
     def is_busy(self) -> bool:
         return bool(self.jobs)

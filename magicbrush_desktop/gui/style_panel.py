@@ -72,8 +72,10 @@ class GalleryList(QListWidget):
         self.setMovement(QListWidget.Movement.Static)
         self.setWordWrap(True)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.setAcceptDrops(True)
         self.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
+        # Drops land on the viewport, which must accept them itself (the view's flag is not enough).
+        self.setAcceptDrops(True)
+        self.viewport().setAcceptDrops(True)
         self.setMinimumHeight(2 * (THUMB + 34) + 8)
 
     @staticmethod

@@ -1,0 +1,109 @@
+"""Helpers for the GUI tests: a window wired to tiny models, drops, and waiting for jobs."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+
+from magicbrush_desktop.core.paths import user_models_dir
+from magicbrush_desktop.core.style.gatys import StyleEngine
+from magicbrush_desktop.core.vgg import VGG19Features
+
+from .conftest import make_colour_image
+
+
+def tiny_style_engine() -> StyleEngine:
+    """A style engine on a random-weight VGG19 (right shapes, no weights to load: fast)."""
+    torch.manual_seed(0)
+    model = VGG19Features("relu5_1")
+    # Same layer names and depth as VGG19, but 8 channels per conv instead of 64..512.
+    channels = 3
+    for i, layer in enumerate(model.features):
+        if isinstance(layer, torch.nn.Conv2d):
+            model.features[i] = torch.nn.Conv2d(channels, 8, 3, padding=1)
+            channels = 8
+    model.eval().requires_grad_(False)
+    return StyleEngine("cpu", model=model)
+
+
+def install_tiny_model(tiny_model: Path, name: str = "tiny") -> Path:
+    """Put the tiny checkpoint in the (isolated) user models folder, so the model picker lists it."""
+    target = user_models_dir() / f"{name}.pt"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(tiny_model, target)
+    return target
+
+
+def write_grey_photo(path: Path, width: int = 96, height: int = 72, seed: int = 0) -> Path:
+    rgb = make_colour_image(width, height, seed)
+    Image.fromarray(rgb).convert("L").save(path)
+    return path
+
+
+def write_painting(path: Path, seed: int = 5) -> Path:
+    Image.fromarray(make_colour_image(64, 64, seed)).save(path)
+    return path
+
+
+def drop_paths(widget: QWidget, paths: list[Path]) -> bool:
+    """Drag and drop local files on ``widget`` like a file manager does; True if the drop was accepted."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    pos = QPoint(widget.width() // 2, widget.height() // 2)
+    enter = QDragEnterEvent(QPointF(pos), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, enter)
+    if not enter.isAccepted():
+        return False
+    drop = QDropEvent(QPointF(pos), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, drop)
+    return drop.isAccepted()
+
+
+def message_boxes(parent: QWidget) -> list[QMessageBox]:
+    return [b for b in parent.findChildren(QMessageBox) if b.isVisible()]
+
+
+@pytest.fixture
+def make_window(qtbot, tiny_model, tmp_path):
+    """Build main windows on the tiny model, a tiny VGG and a gallery with two generated paintings."""
+    from magicbrush_desktop.gui.gallery import StyleGallery
+    from magicbrush_desktop.gui.main_window import MainWindow
+
+    install_tiny_model(tiny_model)
+    styles = tmp_path / "styles"
+    styles.mkdir()
+    write_painting(styles / "swirls.png", seed=5)
+    write_painting(styles / "blocks.png", seed=9)
+    windows = []
+
+    def make():
+        w = MainWindow(style_engine=tiny_style_engine(), gallery=StyleGallery(styles))
+        qtbot.addWidget(w)
+        w.resize(900, 600)
+        w.show()
+        qtbot.waitExposed(w)
+        # Tiny optimisation sizes keep the random VGG fast on two cores.
+        w.style_panel.size.setValue(64)
+        windows.append(w)
+        return w
+
+    yield make
+    for w in windows:
+        w.cancel_jobs(wait=True)
+
+
+def wait_idle(qtbot, window, timeout: int = 30_000) -> None:
+    qtbot.waitUntil(lambda: not window.is_busy(), timeout=timeout)
+
+
+__all__ = ["np"]

@@ -1,0 +1,107 @@
+"""Style panel flows on a tiny random-weight VGG: gallery import, run with previews, live weight
+sliders that warm-restart mid-run, stop, and closing the window during a run."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer
+
+from .gui_support import drop_paths, make_window, wait_idle, write_grey_photo, write_painting  # noqa: F401
+
+
+def _open(w, tmp_path):
+    w.open_path(write_grey_photo(tmp_path / "old.png", 80, 64))
+    w.tabs.setCurrentWidget(w.style_panel)
+
+
+def test_gallery_lists_and_imports_by_drop(make_window, tmp_path):
+    w = make_window()
+    panel = w.style_panel
+    assert panel.gallery.count() == 2 and not panel.gallery.item(0).icon().isNull()
+    new = write_painting(tmp_path / "sunset.png", seed=11)
+    assert drop_paths(panel.gallery.viewport(), [new])
+    assert panel.gallery.count() == 3 and panel.selected_style() == "sunset"
+    assert panel.second_combo.findData("sunset") > 0
+
+
+def test_run_style_with_previews_and_loss_readout(make_window, qtbot, tmp_path):
+    w = make_window()
+    _open(w, tmp_path)
+    w.style_panel.steps.setValue(12)
+    previews = []
+    w.canvas.set_after = (lambda orig: lambda img, caption="After": (previews.append(caption), orig(img, caption)))(
+        w.canvas.set_after)
+    with qtbot.waitSignal(w.step_changed, timeout=60_000) as blocker:
+        w.style_panel.run_button.click()
+        assert w.style_panel.stop_button.isEnabled()
+    assert blocker.args == ["stylized"]
+    wait_idle(qtbot, w)
+    assert any(c.startswith("Style preview") for c in previews)  # the canvas followed the optimisation
+    assert w.step.image.shape == w.photo.rgb.shape
+    assert "total" in w.style_panel.loss_label.text() and "\u2013" not in w.style_panel.loss_label.text()
+    assert w._style_session.steps_done == 12
+    w.undo_action.trigger()
+    assert w.step.kind == "original"
+
+
+def test_weight_slider_mid_run_warm_restarts_and_ui_keeps_ticking(make_window, qtbot, tmp_path):
+    w = make_window()
+    _open(w, tmp_path)
+    w.style_panel.steps.setValue(400)  # long enough that the slider moves while it runs
+    ticks = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(1))
+    timer.start(20)
+    messages = []
+    w.job_status.message.setText = (lambda orig: lambda t: (messages.append(t), orig(t)))(
+        w.job_status.message.setText)
+    w.run_style()
+    qtbot.waitUntil(lambda: w._style_session is not None and w._style_session.steps_done >= 3, timeout=60_000)
+    first_job = w._style_job
+    ticks_before = len(ticks)
+    w.style_panel.style_weight.set_value(1e5)  # debounced: restarts once the slider rests
+    qtbot.waitUntil(lambda: w._style_job is not None and w._style_job is not first_job, timeout=30_000)
+    assert "Warm restart\u2026" in messages
+    steps_at_restart = w._style_session.steps_done
+    assert steps_at_restart >= 3  # the new run continues from the picture reached, same session
+    qtbot.waitUntil(lambda: w._style_session.steps_done >= steps_at_restart + 3, timeout=60_000)
+    assert len(ticks) > ticks_before  # the UI thread kept running its timers throughout
+    w.stop_style()
+    wait_idle(qtbot, w)
+    assert w.step.kind == "stylized"  # Stop keeps the picture reached
+    timer.stop()
+
+
+def test_slider_after_a_finished_run_warm_restarts(make_window, qtbot, tmp_path):
+    w = make_window()
+    _open(w, tmp_path)
+    w.style_panel.steps.setValue(8)
+    with qtbot.waitSignal(w.step_changed, timeout=60_000):
+        w.run_style()
+    wait_idle(qtbot, w)
+    done = w._style_session.steps_done
+    session = w._style_session
+    with qtbot.waitSignal(w.job_ended, timeout=60_000, check_params_cb=lambda name, outcome: name == "style"):
+        w.style_panel.content_weight.set_value(20.0)
+    assert w._style_session is session and session.steps_done > done
+    assert w.undo_stack.count() == 2  # the refinement replaced the stylized step's picture in history
+    wait_idle(qtbot, w)
+
+
+def test_cancel_from_status_bar_and_close_during_run(make_window, qtbot, tmp_path):
+    w = make_window()
+    _open(w, tmp_path)
+    w.style_panel.steps.setValue(2000)
+    w.run_style()
+    qtbot.waitUntil(lambda: w._style_session is not None and w._style_session.steps_done >= 2, timeout=60_000)
+    assert w.job_status.isVisible()
+    with qtbot.waitSignal(w.job_ended, timeout=30_000) as blocker:
+        w.job_status.cancel_button.click()
+    assert blocker.args == ["style", "cancelled"]
+    assert w._style_session.steps_done < 2000
+    assert not w.job_status.isVisible()
+
+    w.run_style()
+    qtbot.waitUntil(lambda: w._style_job is not None, timeout=10_000)
+    job = w._style_job
+    w.close()  # closing stops the job cleanly and waits for it
+    assert job.isFinished() and not w.jobs
