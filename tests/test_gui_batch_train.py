@@ -1,0 +1,151 @@
+"""Batch dialog over a folder with a broken file (stop, resume, failure summary) and the Train dialog
+on a few generated photos for one tiny epoch (charts, samples, model lands in the picker)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PIL import Image
+
+from magicbrush_desktop.core.imageio import read_photo
+
+from .conftest import make_colour_image
+from .gui_support import make_window, write_grey_photo  # noqa: F401
+
+
+def _album(tmp_path: Path) -> Path:
+    folder = tmp_path / "album"
+    (folder / "sub").mkdir(parents=True)
+    for i in range(3):
+        write_grey_photo(folder / f"photo_{i}.png", 48, 40, seed=i)
+    write_grey_photo(folder / "sub" / "deep.png", 48, 40, seed=7)
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated")
+    return folder
+
+
+def test_batch_folder_with_broken_file_summary_and_resume(make_window, qtbot, tmp_path):
+    w = make_window()
+    folder = _album(tmp_path)
+    w.open_batch_dialog([folder])
+    dialog = w.batch_dialog
+    out = tmp_path / "out"
+    dialog.output.setText(str(out))
+    dialog.recursive.setChecked(True)
+    dialog.format_combo.setCurrentIndex(dialog.format_combo.findData("jpg"))
+    with qtbot.waitSignal(dialog.batch_finished, timeout=60_000) as blocker:
+        assert dialog.start()
+    summary = blocker.args[0]
+    qtbot.waitUntil(lambda: dialog.job is None, timeout=10_000)
+    assert summary["done"] == 4 and summary["skipped"] == 0
+    assert [Path(name).name for name, _ in summary["failed"]] == ["broken.jpg"]
+    assert "broken.jpg" in dialog.summary_label.text()
+    assert dialog.status_of(folder.resolve() / "broken.jpg").startswith("failed:")
+    assert dialog.status_of(folder.resolve() / "photo_0.png") == "done"
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert written == ["photo_0.jpg", "photo_1.jpg", "photo_2.jpg", "sub/deep.jpg"]
+    assert read_photo(out / "photo_0.jpg").size == (48, 40)
+
+    # Re-running resumes: what is done is skipped.
+    (out / "photo_1.jpg").unlink()
+    with qtbot.waitSignal(dialog.batch_finished, timeout=60_000) as blocker:
+        dialog.start()
+    assert blocker.args[0]["done"] == 1 and blocker.args[0]["skipped"] == 3
+    qtbot.waitUntil(lambda: dialog.job is None, timeout=10_000)
+
+
+def test_batch_stop_finishes_current_file_and_leaves_nothing_partial(make_window, qtbot, tmp_path):
+    w = make_window()
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(12):
+        write_grey_photo(folder / f"p{i:02d}.png", 40, 32, seed=i)
+    w.open_batch_dialog([folder])
+    dialog = w.batch_dialog
+    out = tmp_path / "out"
+    dialog.output.setText(str(out))
+    dialog.do_colorize.setChecked(False)
+    dialog.do_stylize.setChecked(True)  # slow enough per file to stop in the middle
+    w.style_panel.steps.setValue(30)
+    w.style_panel.size.setValue(32)
+    assert dialog.start()
+    qtbot.waitUntil(lambda: any(dialog.status_of(p) == "done" for p in sorted(folder.resolve().iterdir())),
+                    timeout=60_000)
+    dialog.stop_button.click()
+    qtbot.waitUntil(lambda: dialog.job is None, timeout=60_000)
+    assert "Stopped" in dialog.summary_label.text()
+    outputs = [p for p in out.iterdir()]
+    assert 1 <= len(outputs) < 12
+    assert not [p for p in outputs if p.name.startswith(".") or p.suffix == ".part"]
+    for p in outputs:
+        assert read_photo(p).size == (40, 32)
+
+
+def test_batch_needs_an_output_folder(make_window, tmp_path):
+    from .gui_support import message_boxes
+
+    w = make_window()
+    w.open_batch_dialog([_album(tmp_path)])
+    w.batch_dialog.output.clear()
+    assert not w.batch_dialog.start()
+    assert any("output folder" in b.text() for b in message_boxes(w.batch_dialog))
+
+
+def test_train_dialog_one_tiny_epoch_installs_model(make_window, qtbot, tmp_path):
+    data = tmp_path / "colour"
+    data.mkdir()
+    for i in range(6):
+        Image.fromarray(make_colour_image(64, 64, seed=i)).save(data / f"c{i}.png")
+    w = make_window()
+    w.open_train_dialog()
+    dialog = w.train_dialog
+    # The seeds' defaults are what the form starts with.
+    assert dialog.lr_g.value() == 2e-4 and dialog.lr_d.value() == 1e-3 and dialog.lambda_l1.value() == 100
+    dialog.folder.setText(str(data))
+    dialog.name.setText("family-album")
+    dialog.epochs.setValue(1)
+    dialog.image_size.setValue(32)
+    dialog.batch_size.setValue(2)
+    dialog.val_split.setValue(0.34)
+    dialog.network.setCurrentIndex(dialog.network.findData("resunet"))
+    dialog.extra_config = {"generator_kwargs": {"base": 8, "depth": 2}}
+    assert not dialog.resume_button.isEnabled()
+    with qtbot.waitSignal(dialog.model_installed, timeout=120_000) as blocker:
+        assert dialog.start()
+        assert dialog.stop_button.isEnabled() and not dialog.start_button.isEnabled()
+    assert blocker.args == ["family-album"]
+    qtbot.waitUntil(lambda: dialog.job is None, timeout=10_000)
+    assert dialog.loss_chart.point_count("G_L1") >= 1 and dialog.loss_chart.point_count("D_real") >= 1
+    assert dialog.val_chart.point_count("psnr") == 1
+    assert dialog.sample.pixmap() is not None and not dialog.sample.pixmap().isNull()
+    # The finished model is in the picker, selected.
+    assert w.colorize_panel.model_name() == "family-album"
+    assert w.colorize_panel.model_combo.findData("family-album") >= 0
+    assert dialog.resume_button.isEnabled()  # last.pt is there: more epochs can continue this run
+
+
+def test_train_dialog_stop_saves_and_resume_continues(make_window, qtbot, tmp_path):
+    data = tmp_path / "colour"
+    data.mkdir()
+    for i in range(8):
+        Image.fromarray(make_colour_image(64, 64, seed=i)).save(data / f"c{i}.png")
+    w = make_window()
+    w.open_train_dialog()
+    dialog = w.train_dialog
+    dialog.folder.setText(str(data))
+    dialog.name.setText("stopper")
+    dialog.epochs.setValue(50)
+    dialog.image_size.setValue(32)
+    dialog.batch_size.setValue(1)
+    dialog.network.setCurrentIndex(dialog.network.findData("resunet"))
+    dialog.extra_config = {"generator_kwargs": {"base": 8, "depth": 2}}
+    assert dialog.start()
+    qtbot.waitUntil(lambda: dialog.loss_chart.point_count("G_L1") >= 2, timeout=60_000)
+    with qtbot.waitSignal(dialog.run_ended, timeout=60_000) as blocker:
+        dialog.stop_button.click()
+    assert blocker.args == ["cancelled"]
+    assert (dialog.run_dir() / "last.pt").is_file() and dialog.resume_button.isEnabled()
+    points = dialog.loss_chart.point_count("G_L1")
+    assert dialog.start(resume=True)
+    qtbot.waitUntil(lambda: dialog.loss_chart.point_count("G_L1") > points, timeout=60_000)
+    w.close()  # closing the app stops training cleanly (saving last.pt again)
+    assert dialog.job is None or dialog.job.isFinished()
