@@ -57,7 +57,7 @@ def test_batch_stop_finishes_current_file_and_leaves_nothing_partial(make_window
     w = make_window()
     folder = tmp_path / "many"
     folder.mkdir()
-    for i in range(12):
+    for i in range(8):
         write_grey_photo(folder / f"p{i:02d}.png", 40, 32, seed=i)
     w.open_batch_dialog([folder])
     dialog = w.batch_dialog
@@ -65,7 +65,7 @@ def test_batch_stop_finishes_current_file_and_leaves_nothing_partial(make_window
     dialog.output.setText(str(out))
     dialog.do_colorize.setChecked(False)
     dialog.do_stylize.setChecked(True)  # slow enough per file to stop in the middle
-    w.style_panel.steps.setValue(30)
+    w.style_panel.steps.setValue(10)
     w.style_panel.size.setValue(32)
     assert dialog.start()
     qtbot.waitUntil(lambda: any(dialog.status_of(p) == "done" for p in sorted(folder.resolve().iterdir())),
@@ -74,7 +74,7 @@ def test_batch_stop_finishes_current_file_and_leaves_nothing_partial(make_window
     qtbot.waitUntil(lambda: dialog.job is None, timeout=60_000)
     assert "Stopped" in dialog.summary_label.text()
     outputs = [p for p in out.iterdir()]
-    assert 1 <= len(outputs) < 12
+    assert 1 <= len(outputs) < 8
     assert not [p for p in outputs if p.name.startswith(".") or p.suffix == ".part"]
     for p in outputs:
         assert read_photo(p).size == (40, 32)
