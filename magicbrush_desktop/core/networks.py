@@ -40,7 +40,12 @@ class ResBlock(nn.Module):
             nn.Conv2d(out_ch, out_ch, 3, padding=1, bias=False),
             _norm(out_ch),
         )
-        self.shortcut = nn.Identity() if in_ch == out_ch else nn.Conv2d(in_ch, out_ch, 1, bias=False)
+        # The projection shortcut is normalised too (as in ResNet): VGG features arrive with magnitudes
+        # in the hundreds, which an un-normalised shortcut would carry straight into the tanh head.
+        self.shortcut = (
+            nn.Identity() if in_ch == out_ch
+            else nn.Sequential(nn.Conv2d(in_ch, out_ch, 1, bias=False), _norm(out_ch))
+        )
         self.act = nn.ReLU(inplace=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -65,6 +70,9 @@ class ChromaHead(nn.Module):
     def __init__(self, in_ch: int) -> None:
         super().__init__()
         self.conv = nn.Conv2d(in_ch, 2, 1)
+        # Start from (almost) grey: a random head starts far out on the tanh and wastes early epochs.
+        nn.init.normal_(self.conv.weight, std=1e-3)
+        nn.init.zeros_(self.conv.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.tanh(self.conv(x))

@@ -195,7 +195,7 @@ def train(config: TrainConfig, resume: bool = False) -> Iterator:
         save_checkpoint(ckpt_out, path)
 
     last_save = time.monotonic()
-    started = time.monotonic()
+    train_seconds, images_seen = 0.0, 0  # throughput counts training steps only, not validation
     gen.train()
     disc.train()
     finished_all = False
@@ -206,6 +206,7 @@ def train(config: TrainConfig, resume: bool = False) -> Iterator:
             while batch_index < steps_per_epoch:
                 if config.max_steps and global_step >= config.max_steps:
                     break
+                step_start = time.monotonic()
                 idx = order[batch_index * config.batch_size : (batch_index + 1) * config.batch_size]
                 if len(idx) == 0:
                     idx = order[: config.batch_size]
@@ -241,8 +242,9 @@ def train(config: TrainConfig, resume: bool = False) -> Iterator:
                 values.update(G_GAN=g_gan.item(), G_L1=g_l1.item(), G=g_total.item())
                 batch_index += 1
                 global_step += 1
-                elapsed = time.monotonic() - started
-                values["images_per_second"] = global_step * config.batch_size / elapsed if elapsed else 0.0
+                train_seconds += time.monotonic() - step_start
+                images_seen += len(idx)
+                values["images_per_second"] = images_seen / train_seconds if train_seconds else 0.0
                 _log(run_dir, {"kind": "train", "epoch": epoch + 1, "step": global_step, **values})
                 yield Metrics(global_step, values, "train")
                 yield Progress(global_step, total_steps, f"epoch {epoch + 1}/{config.epochs}")
