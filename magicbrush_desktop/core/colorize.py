@@ -163,13 +163,16 @@ class Colorizer:
         return ChromaPrediction(coef_a, coef_b, ab, (w, h))
 
     def compose(self, photo: Photo, chroma: ChromaPrediction, strength: float = 1.0,
-                max_side: int | None = None) -> np.ndarray:
-        """Full-resolution (or, with ``max_side``, screen-sized) RGB for a colour strength."""
+                max_side: int | None = None, guided: bool = True) -> np.ndarray:
+        """Full-resolution (or, with ``max_side``, screen-sized) RGB for a colour strength.
+
+        ``guided=False`` upsamples chroma bilinearly instead of along the edges of L (for comparison).
+        """
         lightness = photo.lightness
         if max_side and max(lightness.shape) > max_side:
             w, h = render_dims(lightness.shape[1], lightness.shape[0], max_side)
             lightness = cv2.resize(lightness, (w, h), interpolation=cv2.INTER_AREA)
-        return compose(lightness, chroma, strength)
+        return compose(lightness, chroma, strength, guided)
 
     def colorize(self, photo: Photo, render_size: int | None = None, strength: float = 1.0) -> np.ndarray:
         """(H, W, 3) uint8 RGB, the photo's own size."""

@@ -1,0 +1,59 @@
+"""Turn a training run's best checkpoint into a shipped model: float16 weights under ``models/``,
+its sha256 in ``models/manifest.json`` (made the default with ``--default``).
+
+    python scripts/ship_model.py RUN_DIR/best.pt --name magicbrush-colorizer-v1 --default \
+        --description "..." [--metrics-json FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from magicbrush_desktop.core.checkpoint import (  # noqa: E402
+    generator_from_checkpoint,
+    load_checkpoint,
+    make_checkpoint,
+    save_checkpoint,
+)
+from magicbrush_desktop.core.models import MANIFEST, sha256_of  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("checkpoint", type=Path)
+    parser.add_argument("--name", required=True)
+    parser.add_argument("--description", default="")
+    parser.add_argument("--default", action="store_true")
+    parser.add_argument("--metrics-json", type=Path, help="benchmark figures to record in the manifest")
+    parser.add_argument("--models-dir", type=Path, default=REPO / "models")
+    args = parser.parse_args()
+
+    ckpt = load_checkpoint(args.checkpoint)
+    generator = generator_from_checkpoint(ckpt)
+    benchmark = json.loads(args.metrics_json.read_text()) if args.metrics_json else {}
+    shipped = make_checkpoint(generator, ckpt["arch"], config=ckpt.get("config"), data=ckpt.get("data"),
+                              metrics={"validation": ckpt.get("metrics", {}), "benchmark": benchmark}, half=True)
+    target = args.models_dir / f"{args.name}.pt"
+    save_checkpoint(shipped, target)
+    manifest_path = args.models_dir / MANIFEST
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {"default": None, "models": []}
+    manifest["models"] = [m for m in manifest["models"] if m["name"] != args.name]
+    manifest["models"].append({
+        "name": args.name, "file": target.name, "sha256": sha256_of(target), "bytes": target.stat().st_size,
+        "arch": ckpt["arch"], "description": args.description, "metrics": benchmark,
+        "licence": "research and personal use (trained on ImageNet, BSDS500 and scraped face photos)",
+    })
+    if args.default or manifest.get("default") is None:
+        manifest["default"] = args.name
+    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    print(f"{target} ({target.stat().st_size / 1e6:.1f} MB), sha256 {sha256_of(target)}")
+
+
+if __name__ == "__main__":
+    main()
