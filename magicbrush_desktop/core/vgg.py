@@ -243,7 +243,7 @@ def layers_up_to(names: Sequence[str]) -> str:
     return max(names, key=lambda n: LAYER_INDEX[n])
 
 
-def download_vgg19(
+def download_torchvision_vgg19(
     progress_callback: Callable[[int, int], None] | None = None,
     *,
     url: str = TORCHVISION_URL,
@@ -297,3 +297,7 @@ def download_vgg19(
     partial.replace(target)
     _state_dict.cache_clear()
     return target
+
+
+# The name ``magicbrush models download vgg19`` was first wired to; both stay.
+download_vgg19 = download_torchvision_vgg19

