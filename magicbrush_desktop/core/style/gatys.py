@@ -33,6 +33,7 @@ import torch.nn.functional as F
 from ..color import lab_to_rgb, rgb_to_lab
 from ..errors import MagicBrushError, ModelError
 from ..events import Event, Finished, Metrics, Preview, Progress
+from .lbfgs import LBFGS
 from ..vgg import LAYER_INDEX, VGG19Features, load_vgg19
 
 # ----------------------------------------------------------------------------------------------------
@@ -574,7 +575,7 @@ class StyleTransfer:
             style_weight: β (default: the preset's).
             tv_weight: τ, total-variation weight (0 = off).
             optimizer: "lbfgs" or "adam".
-            lr: step size (L-BFGS default 1, Adam default 0.02 in 0..1 pixel units).
+            lr: Adam's step size (default 5, in 0..255 pixel units); for L-BFGS it scales the first step.
             preview_every: yield a ``Preview`` every this many steps (0 = never before the end).
             blend: new blend weights for the styles (cached Grams reused).
         """
@@ -611,32 +612,33 @@ class StyleTransfer:
                 x = self._rescale_current(size_hw)
             else:
                 x = self._x.detach().clone()
-            x.requires_grad_(True)
-            self._x = x
+            self._x = x.detach()
+            # The optimiser works in 0..255 pixel units, as Gatys' Caffe code and neural-style do.
+            param = (x.detach() * 255.0).requires_grad_(True)
             # A new optimiser on every (re)start: L-BFGS's curvature history belongs to the old weights.
             if optimizer == "lbfgs":
-                opt: torch.optim.Optimizer = torch.optim.LBFGS(
-                    [x], lr=1.0 if lr is None else lr, max_iter=1, history_size=50
-                )
+                opt: LBFGS | torch.optim.Optimizer = LBFGS(param, first_step=2.0 if lr is None else 2.0 * lr)
             else:
-                opt = torch.optim.Adam([x], lr=0.02 if lr is None else lr)
+                opt = torch.optim.Adam([param], lr=5.0 if lr is None else lr)
             for _ in range(n_steps):
                 record: list[Losses] = []
 
                 def closure() -> torch.Tensor:
-                    opt.zero_grad(set_to_none=True)
-                    total, losses = self._loss(x, content_t, style_t, alpha, beta, tau)
+                    param.grad = None
+                    total, losses = self._loss(param / 255.0, content_t, style_t, alpha, beta, tau)
                     total.backward()
                     record.append(losses)
                     return total
 
                 opt.step(closure)
                 if optimizer == "adam":
-                    # Adam has no line search to keep it sane: keep pixels in range.
+                    # Adam has no curvature model to keep it sane: keep pixels in range.
                     with torch.no_grad():
-                        x.clamp_(0, 1)
+                        param.clamp_(0, 255)
                 if not all(map(math.isfinite, record[-1].as_dict().values())):
+                    # self._x still holds the last good picture: a later run can go on from it.
                     raise MagicBrushError("the optimisation diverged (loss is not finite); lower the weights or lr")
+                self._x = param.detach() / 255.0
                 done += 1
                 self.steps_done += 1
                 self.last_losses = record[-1]
@@ -644,7 +646,7 @@ class StyleTransfer:
                 yield Progress(done, steps, f"step {done}/{steps} at {label}")
                 yield Metrics(self.steps_done, record[-1].as_dict(), kind="style")
                 if preview_every and done % preview_every == 0 and done < steps:
-                    yield Preview(to_uint8(x), self.steps_done, f"step {done}/{steps}")
+                    yield Preview(self.current(), self.steps_done, f"step {done}/{steps}")
         self._x = self._x.detach()
         final = self.evaluate(content_weight=alpha, style_weight=beta, tv_weight=tau)
         self.last_losses = final

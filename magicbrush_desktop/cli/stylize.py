@@ -1,0 +1,176 @@
+"""``magicbrush stylize``: repaint a photo in the style of one or more paintings (Gatys over VGG19)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from ..core.errors import MagicBrushError, PhotoError
+from ..core.events import Finished, Metrics, Progress
+from ..core.imageio import format_from_path, read_photo, save_image
+from ..core.style.gallery import Gallery, load_style
+from ..core.style.gatys import DEFAULT_PRESET, OPTIMIZERS, PRESETS, StyleEngine, StyleTransfer
+from .common import add_device_option, graceful_interrupt
+
+DEFAULT_SIZE = 512
+DEFAULT_STEPS = 100
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be a positive whole number")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    value = float(text)
+    if not value >= 0:  # also rejects nan
+        raise argparse.ArgumentTypeError("must be a number ≥ 0")
+    return value
+
+
+def _blend(text: str) -> list[float]:
+    try:
+        weights = [float(w) for w in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError("give comma-separated numbers, e.g. 0.7,0.3") from None
+    if any(not w >= 0 for w in weights) or sum(weights) <= 0:
+        raise argparse.ArgumentTypeError("weights must be ≥ 0 with a positive sum")
+    return weights
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    looks = ", ".join(e.key.split(":", 1)[1] for e in Gallery().looks())
+    p = sub.add_parser(
+        "stylize",
+        help="repaint a photo in the style of a painting",
+        description="Repaint a photo in the style of one or more paintings (Gatys et al. neural style "
+        "transfer). The output keeps the photo's pixel size, EXIF and colour profile; the photo itself is "
+        f"never modified. Built-in looks (no files needed): {looks}.",
+    )
+    p.add_argument("content", type=Path, metavar="CONTENT", help="the photo to repaint")
+    p.add_argument("--style", action="append", required=True, metavar="S",
+                   help="a painting file or a gallery style name; repeat to blend several")
+    p.add_argument("--blend", type=_blend, default=None, metavar="W1,W2",
+                   help="blend weights, one per --style (default: equal)")
+    p.add_argument("-o", "--out", type=Path, required=True, metavar="OUT", help="output image file")
+    p.add_argument("--size", type=_positive_int, default=DEFAULT_SIZE, metavar="PX",
+                   help=f"optimisation size, longest side (default {DEFAULT_SIZE}); the output keeps the photo's size")
+    p.add_argument("--steps", type=_positive_int, default=DEFAULT_STEPS, metavar="N",
+                   help=f"optimisation steps (default {DEFAULT_STEPS})")
+    p.add_argument("--content-weight", type=_non_negative, default=None, metavar="A",
+                   help="content weight alpha (default: the layer preset's, 1)")
+    p.add_argument("--style-weight", type=_non_negative, default=None, metavar="B",
+                   help="style weight beta (default: the layer preset's: gatys 1e4, seed 1e3)")
+    p.add_argument("--tv-weight", type=_non_negative, default=0.0, metavar="T",
+                   help="total-variation (smoothness) weight (default 0)")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default="lbfgs", help="default: lbfgs")
+    p.add_argument("--layers", choices=sorted(PRESETS), default=DEFAULT_PRESET,
+                   help=f"VGG19 layer preset (default {DEFAULT_PRESET})")
+    p.add_argument("--style-scale", type=float, default=1.0, metavar="F",
+                   help="size of the style relative to --size: smaller gives finer strokes (default 1)")
+    p.add_argument("--preserve-colors", action="store_true", help="keep the photo's colours (luminance-only transfer)")
+    p.add_argument("--colorize-first", action="store_true",
+                   help="colorize the photo with the colorizer first, then stylize the colour result")
+    p.add_argument("--init", choices=("content", "noise"), default="content", help="starting picture (default content)")
+    p.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="auto",
+                   help="VGG arithmetic: auto uses bfloat16 on CPUs with native support (default auto)")
+    p.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality (default 95)")
+    p.add_argument("--json", action="store_true", help="print one JSON line with the losses and timing at the end")
+    add_device_option(p)
+    p.set_defaults(func=run)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (b.exists() and a.samefile(b))
+    except OSError:
+        return False
+
+
+def _colorize(photo, device: str) -> np.ndarray:  # noqa: ANN001 - Photo
+    # Imported here: the colorizer is a separate, heavier part; stylize alone must not need it.
+    from ..core.colorize import Colorizer
+
+    return Colorizer.load(None, device).colorize(photo)
+
+
+def run(args: argparse.Namespace) -> int:
+    content_path: Path = args.content
+    out: Path = args.out
+    if _same_file(content_path, out):
+        raise MagicBrushError(f"the output would overwrite the photo itself ({out}); choose another -o")
+    format_from_path(out)  # an unsupported extension fails now, not after minutes of work
+    if not out.parent.exists():
+        raise PhotoError(f"the output folder does not exist: {out.parent}")
+    if args.blend is not None and len(args.blend) != len(args.style):
+        raise MagicBrushError(f"--blend has {len(args.blend)} weights for {len(args.style)} styles")
+
+    photo = read_photo(content_path)
+    gallery = Gallery()
+    styles = [load_style(s, gallery) for s in args.style]
+    content = _colorize(photo, args.device) if args.colorize_first else photo.rgb
+
+    engine = StyleEngine(args.device, precision=args.precision)
+    session = StyleTransfer(
+        engine, content, styles, blend=args.blend, size=args.size, layers=args.layers,
+        style_scale=args.style_scale, preserve_colors=args.preserve_colors, init=args.init,
+    )
+    job = session.run(
+        args.steps, content_weight=args.content_weight, style_weight=args.style_weight,
+        tv_weight=args.tv_weight, optimizer=args.optimizer, preview_every=0,
+    )
+    finished: Finished | None = None
+    quiet = args.json
+    with graceful_interrupt() as stop, tqdm(total=args.steps, unit="step", disable=True if quiet else None,
+                                            file=sys.stderr) as bar:
+        try:
+            for event in job:
+                if isinstance(event, Progress):
+                    bar.update(event.done - bar.n)
+                elif isinstance(event, Metrics):
+                    bar.set_postfix(style=f"{event.values['style']:.3g}", content=f"{event.values['content']:.3g}",
+                                    refresh=False)
+                elif isinstance(event, Finished):
+                    finished = event
+                if stop.requested:
+                    break
+        finally:
+            job.close()
+    if finished is None:
+        print(f"Stopped after {session.steps_done} step(s); nothing written.", file=sys.stderr)
+        return 130
+
+    save_image(out, finished.result, like=photo, quality=args.quality)
+    s = finished.summary
+    if args.json:
+        ini, fin = s["losses_initial"], s["losses_final"]
+        print(json.dumps({
+            "output": str(out),
+            "width": int(finished.result.shape[1]),
+            "height": int(finished.result.shape[0]),
+            "optimisation_size": s["size"],
+            "style_loss_initial": ini["style"],
+            "style_loss_final": fin["style"],
+            "content_loss_initial": ini["content"],
+            "content_loss_final": fin["content"],
+            "tv_loss_final": fin["tv"],
+            "total_loss_initial": ini["total"],
+            "total_loss_final": fin["total"],
+            "steps": s["steps"],
+            "seconds": round(s["seconds"], 3),
+            "layers": args.layers,
+            "device": str(engine.device),
+            "precision": str(engine.dtype).replace("torch.", ""),
+        }))
+    else:
+        fin = s["losses_final"]
+        print(f"Saved {out} ({finished.result.shape[1]}×{finished.result.shape[0]}) after {s['steps']} steps in "
+              f"{s['seconds']:.1f} s: style {fin['style']:.4g}, content {fin['content']:.4g}, total {fin['total']:.4g}")
+    return 0
