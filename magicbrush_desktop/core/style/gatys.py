@@ -617,7 +617,7 @@ class StyleTransfer:
             param = (x.detach() * 255.0).requires_grad_(True)
             # A new optimiser on every (re)start: L-BFGS's curvature history belongs to the old weights.
             if optimizer == "lbfgs":
-                opt: LBFGS | torch.optim.Optimizer = LBFGS(param, first_step=2.0 if lr is None else 2.0 * lr)
+                opt: LBFGS | torch.optim.Optimizer = LBFGS(param, first_step=20.0 if lr is None else 20.0 * lr)
             else:
                 opt = torch.optim.Adam([param], lr=5.0 if lr is None else lr)
             for _ in range(n_steps):

@@ -26,7 +26,7 @@ class LBFGS:
         max_step: largest per-element change of any step (the step is scaled down beyond it).
     """
 
-    def __init__(self, param: torch.Tensor, *, history: int = 50, first_step: float = 2.0,
+    def __init__(self, param: torch.Tensor, *, history: int = 50, first_step: float = 20.0,
                  max_step: float = 64.0) -> None:
         self.param = param
         self.history = history
