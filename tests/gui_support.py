@@ -76,6 +76,7 @@ def message_boxes(parent: QWidget) -> list[QMessageBox]:
 @pytest.fixture
 def make_window(qtbot, tiny_model, tmp_path):
     """Build main windows on the tiny model, a tiny VGG and a gallery with two generated paintings."""
+    from magicbrush_desktop.core.style.gallery import Gallery
     from magicbrush_desktop.gui.gallery import StyleGallery
     from magicbrush_desktop.gui.main_window import MainWindow
 
@@ -87,7 +88,7 @@ def make_window(qtbot, tiny_model, tmp_path):
     windows = []
 
     def make():
-        w = MainWindow(style_engine=tiny_style_engine(), gallery=StyleGallery(styles))
+        w = MainWindow(style_engine=tiny_style_engine(), gallery=StyleGallery(Gallery(user_dir=tmp_path / "user-styles", pack_dir=styles)))
         qtbot.addWidget(w)
         w.resize(900, 600)
         w.show()

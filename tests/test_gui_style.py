@@ -16,11 +16,17 @@ def _open(w, tmp_path):
 def test_gallery_lists_and_imports_by_drop(make_window, tmp_path):
     w = make_window()
     panel = w.style_panel
-    assert panel.gallery.count() == 2 and not panel.gallery.item(0).icon().isNull()
+    from magicbrush_desktop.core.style.looks import LOOKS
+
+    # Built-in looks first, then the two paintings of the pack, each with a thumbnail.
+    assert panel.gallery.count() == len(LOOKS) + 2
+    assert all(not panel.gallery.item(i).icon().isNull() for i in range(panel.gallery.count()))
+    assert panel.gallery.item(0).data(0x0100).startswith("look:")
     new = write_painting(tmp_path / "sunset.png", seed=11)
     assert drop_paths(panel.gallery.viewport(), [new])
-    assert panel.gallery.count() == 3 and panel.selected_style() == "sunset"
-    assert panel.second_combo.findData("sunset") > 0
+    assert panel.gallery.count() == len(LOOKS) + 3 and panel.selected_style() == "user:sunset"
+    assert panel.gallery.currentItem().text() == "Sunset"
+    assert panel.second_combo.findData("user:sunset") > 0
 
 
 def test_run_style_with_previews_and_loss_readout(make_window, qtbot, tmp_path):

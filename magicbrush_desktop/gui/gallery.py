@@ -1,8 +1,8 @@
-"""The Style panel's view of the style gallery: names, thumbnails, loading and importing paintings.
+"""The Style panel's view of the core style gallery (built-in looks, the painting pack, the user's
+imported paintings): keys, display names, thumbnails, loading and importing.
 
-This is a thin adapter so the panel and the window depend on three calls only (``entries``, ``load``,
-``import_paths``). Paintings live in the user's styles folder (:func:`..core.paths.user_styles_dir`);
-importing copies a painting there through the core's image I/O (which validates it).
+The panel and the window depend on three calls only (``entries``, ``load``, ``import_paths``); all
+listing, naming, thumbnail and import logic is the core's :class:`..core.style.gallery.Gallery`.
 """
 
 from __future__ import annotations
@@ -12,79 +12,66 @@ from pathlib import Path
 import numpy as np
 
 from ..core.errors import MagicBrushError
-from ..core.imageio import is_image_path, read_photo, save_image
-from ..core.paths import user_styles_dir
-from .imaging import thumbnail
+from ..core.imageio import read_photo
+from ..core.style.gallery import Gallery
 
-THUMB_SIDE = 96
+GalleryEntry = tuple[str, str, str, np.ndarray | None]  # key, display name, tooltip, thumbnail
 
 
 class StyleGallery:
-    """Styles by name: the imported paintings in ``folder`` (default: the user's styles folder)."""
+    """Adapter over a core :class:`Gallery` with an in-memory thumbnail cache."""
 
-    def __init__(self, folder: Path | None = None) -> None:
-        self._folder = folder
+    def __init__(self, gallery: Gallery | None = None) -> None:
+        self.core = gallery or Gallery()
         self._thumbs: dict[Path, tuple[float, np.ndarray]] = {}
 
-    @property
-    def folder(self) -> Path:
-        return self._folder or user_styles_dir()
+    def _thumbnail(self, path: Path) -> np.ndarray | None:
+        mtime = path.stat().st_mtime
+        cached = self._thumbs.get(path)
+        if cached is None or cached[0] != mtime:
+            try:
+                cached = (mtime, read_photo(path).rgb)
+            except MagicBrushError:
+                return None
+            self._thumbs[path] = cached
+        return cached[1]
 
-    def _paths(self) -> dict[str, Path]:
-        if not self.folder.is_dir():
-            return {}
-        return {p.stem: p for p in sorted(self.folder.iterdir()) if p.is_file() and is_image_path(p)}
-
-    def names(self) -> list[str]:
-        return list(self._paths())
-
-    def entries(self) -> list[tuple[str, str, np.ndarray | None]]:
-        """(name, tooltip, thumbnail) per style; thumbnails are cached by file and modification time."""
-        out = []
-        for name, path in self._paths().items():
-            mtime = path.stat().st_mtime
-            cached = self._thumbs.get(path)
-            if cached is None or cached[0] != mtime:
-                try:
-                    cached = (mtime, thumbnail(read_photo(path).rgb, THUMB_SIDE))
-                except MagicBrushError:
-                    continue  # a damaged file in the folder is not offered
-                self._thumbs[path] = cached
-            out.append((name, f"{name}\n{path}", cached[1]))
+    def entries(self) -> list[GalleryEntry]:
+        """(key, name, tooltip, thumbnail) per style, looks first."""
+        out: list[GalleryEntry] = []
+        for entry in self.core.entries():
+            try:
+                thumb = self._thumbnail(entry.thumbnail_path())
+            except (MagicBrushError, OSError):
+                continue  # a damaged painting in a folder is not offered
+            kind = {"look": "built-in look", "pack": "painting", "user": "your painting"}[entry.kind]
+            tip = f"{entry.name} ({kind})" + (f"\n{entry.path}" if entry.path else "")
+            out.append((entry.key, entry.name, tip, thumb))
         return out
 
-    def load(self, name: str) -> np.ndarray:
+    def load(self, key: str) -> np.ndarray:
         """The style image (H, W, 3) uint8 RGB."""
-        path = self._paths().get(name)
-        if path is None:
-            raise MagicBrushError(f"there is no style named '{name}' in the gallery")
-        return read_photo(path).rgb
+        entry = self.core.find(key)
+        if entry is None:
+            raise MagicBrushError(f"there is no style named '{key}' in the gallery")
+        return entry.image()
 
     def import_paths(self, paths: list[Path]) -> tuple[list[str], list[str]]:
-        """Copy paintings (files, or the images in folders) into the gallery.
+        """Copy paintings (files, or the images in folders) into the user's gallery.
 
         Returns:
-            (names added, readable errors).
+            (keys added, readable errors).
         """
-        files: list[Path] = []
+        added: list[str] = []
+        errors: list[str] = []
         for p in map(Path, paths):
-            if p.is_dir():
-                files += [f for f in sorted(p.iterdir()) if f.is_file() and is_image_path(f)]
-            else:
-                files.append(p)
-        added, errors = [], []
-        existing = set(self.names())
-        for f in files:
             try:
-                photo = read_photo(f)
-                name = f.stem
-                n = 2
-                while name in existing:
-                    name, n = f"{f.stem}-{n}", n + 1
-                save_image(self.folder / f"{name}.png", photo.rgb, like=photo, fmt="png")
+                if p.is_dir():
+                    entries, failed = self.core.import_folder(p)
+                    added += [e.key for e in entries]
+                    errors += [f"{f.name}: {reason}" for f, reason in failed]
+                else:
+                    added.append(self.core.import_file(p).key)
             except MagicBrushError as exc:
-                errors.append(f"{f.name}: {exc}")
-                continue
-            existing.add(name)
-            added.append(name)
+                errors.append(f"{p.name}: {exc}")
         return added, errors

@@ -545,7 +545,7 @@ class MainWindow(QMainWindow):
             self._push_stylized(event.result, content, settings)
 
     def _push_stylized(self, image: np.ndarray, content: np.ndarray, settings: StyleSettings) -> None:
-        name = " + ".join(settings.styles)
+        name = " + ".join(key.split(":", 1)[-1] for key in settings.styles)
         step = Step("stylized", image, content=content, caption=f"Stylized ({name})")
         if self.step is not None and self.step.kind == "stylized" and self.step.content is content:
             # A warm restart refines the same stylization: replace it rather than stacking steps.

@@ -186,23 +186,23 @@ class StylePanel(QWidget):
 
     # --- gallery ------------------------------------------------------------------------------------
 
-    def set_entries(self, entries: list[tuple[str, str, np.ndarray | None]], select: str | None = None) -> None:
-        """Fill the gallery with (name, tooltip, thumbnail RGB or None) and the blend combo."""
+    def set_entries(self, entries: list[tuple[str, str, str, np.ndarray | None]], select: str | None = None) -> None:
+        """Fill the gallery with (key, name, tooltip, thumbnail RGB or None) and the blend combo."""
         keep = select or self.selected_style()
         second = self.second_combo.currentData()
         self.gallery.clear()
         self.second_combo.blockSignals(True)
         self.second_combo.clear()
         self.second_combo.addItem("(none)", None)
-        for name, tip, thumb in entries:
+        for key, name, tip, thumb in entries:
             item = QListWidgetItem(name)
-            item.setData(Qt.ItemDataRole.UserRole, name)
+            item.setData(Qt.ItemDataRole.UserRole, key)
             item.setToolTip(tip or name)
             if thumb is not None:
                 item.setIcon(QIcon(to_pixmap(thumb)))
             self.gallery.addItem(item)
-            self.second_combo.addItem(name, name)
-            if name == keep:
+            self.second_combo.addItem(name, key)
+            if key == keep:
                 self.gallery.setCurrentItem(item)
         if self.gallery.currentItem() is None and self.gallery.count():
             self.gallery.setCurrentRow(0)

@@ -83,7 +83,10 @@ class StyleEntry:
         target = self.thumb or user_cache_dir() / "style-thumbs" / f"{self.key.replace(':', '-')}.png"
         if not target.is_file():
             target.parent.mkdir(parents=True, exist_ok=True)
-            _write_png(target, make_thumbnail(self.image()))
+            # Looks are drawn straight at thumbnail size: rendering them at full size first costs
+            # seconds each, at the app's first start.
+            rgb = LOOKS[self.key.split(":", 1)[1]].generate(THUMB_SIZE) if self.kind == "look" else self.image()
+            _write_png(target, make_thumbnail(rgb))
         return target
 
 
