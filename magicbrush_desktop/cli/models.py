@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from tqdm import tqdm
+
 from ..core import vgg
 from ..core.checkpoint import load_checkpoint
-from ..core.errors import MagicBrushError
 from ..core.models import default_model_name, install_trained_model, list_models, sha256_of
 
 
@@ -63,9 +64,12 @@ def run_install(args: argparse.Namespace) -> int:
 
 
 def run_download(args: argparse.Namespace) -> int:
-    download = getattr(vgg, "download_torchvision_vgg19", None)
-    if download is None:
-        raise MagicBrushError("downloading is not available in this build")
-    path = download()
+    with tqdm(unit="B", unit_scale=True, unit_divisor=1024, desc="vgg19", disable=None) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total or None
+            bar.update(done - bar.n)
+
+        path = vgg.download_torchvision_vgg19(progress)
     print(f"VGG19 (torchvision IMAGENET1K_V1) saved to {path}")
     return 0
