@@ -93,7 +93,7 @@ def _style_steps(steps: int) -> str:
     look_name, look = _builtin_look()
     photo = read_photo(sample_photo_path()).rgb
     content = resize_rgb(photo, fit_size(*photo.shape[:2], 64))
-    session = StyleTransfer(StyleEngine("cpu", precision="float32"), content, [look], size=64)
+    session = StyleTransfer(StyleEngine("cpu"), content, [look], size=64)  # the app's default precision
     result = None
     for event in session.run(steps, preview_every=0):
         if isinstance(event, Finished):
