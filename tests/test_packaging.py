@@ -286,6 +286,8 @@ def test_painting_pack_is_staged_in_the_gallery_layout(stage, tmp_path):
         assert max(thumb.size) == THUMB_SIZE
     with Image.open(target / "thumbs" / "monet-water-lilies.png") as thumb:
         assert thumb.size == (90, 120)  # small paintings are not enlarged
+    # The gallery uses the shipped thumbnails instead of making its own.
+    assert pack[1].thumbnail_path() == target / "thumbs" / "van-gogh-starry-night.png"
 
 
 def test_painting_pack_refuses_a_broken_painting(stage, tmp_path):

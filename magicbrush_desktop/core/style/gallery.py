@@ -110,8 +110,12 @@ class Gallery:
     def pack(self) -> list[StyleEntry]:
         if not self.pack_dir.is_dir():
             return []
+        # A packaged build ships each painting's thumbnail in thumbs/<stem>.png (packaging/stage.py);
+        # without one, thumbnail_path() makes it on first use in the user's cache.
+        thumbs = self.pack_dir / "thumbs"
         return [
-            StyleEntry(f"pack:{p.stem}", display_name(p.stem), "pack", p)
+            StyleEntry(f"pack:{p.stem}", display_name(p.stem), "pack", p,
+                       thumbs / f"{p.stem}.png" if (thumbs / f"{p.stem}.png").is_file() else None)
             for p in sorted(self.pack_dir.iterdir())
             if p.is_file() and is_image_path(p)
         ]
