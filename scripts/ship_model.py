@@ -2,7 +2,10 @@
 its sha256 in ``models/manifest.json`` (made the default with ``--default``).
 
     python scripts/ship_model.py RUN_DIR/best.pt --name magicbrush-colorizer-v1 --default \
-        --description "..." [--metrics-json FILE]
+        --description "..." [--metrics-json FILE] [--calibrate]
+
+``--calibrate`` (re)fits the chroma gain on the run's own validation split (rebuilt from the settings
+stored in the checkpoint), for checkpoints written before the training loop calibrated by itself.
 """
 
 from __future__ import annotations
@@ -24,6 +27,20 @@ from magicbrush_desktop.core.checkpoint import (  # noqa: E402
 from magicbrush_desktop.core.models import MANIFEST, sha256_of  # noqa: E402
 
 
+def _calibrate(generator, config: dict) -> dict:  # noqa: ANN001
+    """Validation figures and fitted chroma gain on the run's own validation split."""
+    import torch
+
+    from magicbrush_desktop.core.dataset import load_splits
+    from magicbrush_desktop.core.train import validate
+
+    *_, (_, val_set, _, _) = load_splits(Path(config["data_dir"]), config["image_size"],
+                                         val_split=config["val_split"], test_split=config["test_split"],
+                                         seed=config["seed"])
+    metrics, _ = validate(generator, val_set, config["image_size"], torch.device("cpu"), config["max_val_images"])
+    return metrics
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint", type=Path)
@@ -32,13 +49,21 @@ def main() -> None:
     parser.add_argument("--default", action="store_true")
     parser.add_argument("--metrics-json", type=Path, help="benchmark figures to record in the manifest")
     parser.add_argument("--models-dir", type=Path, default=REPO / "models")
+    parser.add_argument("--calibrate", action="store_true", help="fit the chroma gain on the validation split")
     args = parser.parse_args()
 
     ckpt = load_checkpoint(args.checkpoint)
     generator = generator_from_checkpoint(ckpt)
+    validation = dict(ckpt.get("metrics", {}))
+    inference = dict(ckpt.get("inference", {}))
+    if args.calibrate:
+        validation = _calibrate(generator, ckpt["config"])
+        inference["chroma_gain"] = validation["chroma_gain"]
+        print(json.dumps(validation))
     benchmark = json.loads(args.metrics_json.read_text()) if args.metrics_json else {}
     shipped = make_checkpoint(generator, ckpt["arch"], config=ckpt.get("config"), data=ckpt.get("data"),
-                              metrics={"validation": ckpt.get("metrics", {}), "benchmark": benchmark}, half=True)
+                              metrics={"validation": validation, "benchmark": benchmark}, inference=inference,
+                              half=True)
     target = args.models_dir / f"{args.name}.pt"
     save_checkpoint(shipped, target)
     manifest_path = args.models_dir / MANIFEST
@@ -46,7 +71,7 @@ def main() -> None:
     manifest["models"] = [m for m in manifest["models"] if m["name"] != args.name]
     manifest["models"].append({
         "name": args.name, "file": target.name, "sha256": sha256_of(target), "bytes": target.stat().st_size,
-        "arch": ckpt["arch"], "description": args.description, "metrics": benchmark,
+        "arch": ckpt["arch"], "description": args.description, "metrics": benchmark, "inference": inference,
         "licence": "research and personal use (trained on ImageNet, BSDS500 and scraped face photos)",
     })
     if args.default or manifest.get("default") is None:

@@ -96,3 +96,17 @@ def test_metrics():
     assert metrics.colourfulness(img) > 20
     assert metrics.ssim(np.zeros((1, 1, 3), np.uint8), np.zeros((1, 1, 3), np.uint8)) == 1.0
     assert metrics.selection_score(22, 0.9, 30, 40) > metrics.selection_score(22, 0.9, 10, 40)
+
+
+def test_chroma_gain_calibration_restores_saturation():
+    from magicbrush_desktop.core.calibration import fit_chroma_gain, metrics_at_gain
+    from magicbrush_desktop.core.dataset import lab_batch
+
+    truths = [make_colour_image(32, 32, seed=i) for i in range(4)]
+    l, ab = lab_batch(truths)
+    # A prediction with the right hues at 55 % saturation: the calibrated gain brings it back up.
+    gain, best = fit_chroma_gain(l, ab * 0.55, truths)
+    assert 1.5 <= gain <= 2.0
+    assert best["score"] > metrics_at_gain(l, ab * 0.55, truths, 1.0)["score"]
+    # An exact prediction needs no gain.
+    assert fit_chroma_gain(l, ab, truths)[0] == 1.0

@@ -175,3 +175,15 @@ def test_batch_stop_between_files_leaves_nothing_partial(tmp_path):
     job.close()
     out = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert out == ["0.png"]
+
+
+def test_checkpoint_chroma_gain_is_applied(tmp_path, tiny_model):
+    ckpt = load_checkpoint(tiny_model)
+    gen = generator_from_checkpoint(ckpt)
+    boosted = save_checkpoint(make_checkpoint(gen, ckpt["arch"], inference={"chroma_gain": 2.0}), tmp_path / "g.pt")
+    grey = np.asarray(Image.fromarray(make_colour_image(64, 48)).convert("L"))
+    Image.fromarray(grey).save(tmp_path / "p.png")
+    photo = read_photo(tmp_path / "p.png")
+    plain, twice = Colorizer.load(str(tiny_model), "cpu"), Colorizer.load(str(boosted), "cpu")
+    assert plain.chroma_gain == 1.0 and twice.chroma_gain == 2.0
+    assert np.allclose(twice.predict(photo, 64).ab, 2 * plain.predict(photo, 64).ab, atol=1e-4)

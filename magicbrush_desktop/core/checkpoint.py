@@ -2,7 +2,8 @@
 
 Keys: ``format`` ("magicbrush-colorizer"), ``format_version``, ``arch`` ({"name", "kwargs"}),
 ``state_dict`` (frozen pretrained parts left out), ``config`` (training settings), ``data`` (data
-summary), ``metrics`` (validation figures), ``created``. Training checkpoints (``last.pt``) add
+summary), ``metrics`` (validation figures), ``inference`` (settings applied at inference, such as the
+calibrated chroma gain), ``created``. Training checkpoints (``last.pt``) add
 ``train_state`` (discriminator, optimisers, position) for ``--resume``.
 
 Files are written atomically and read with ``torch.load(weights_only=True)``: a checkpoint never
@@ -35,11 +36,13 @@ def make_checkpoint(
     data: dict[str, Any] | None = None,
     metrics: dict[str, Any] | None = None,
     train_state: dict[str, Any] | None = None,
+    inference: dict[str, Any] | None = None,
     half: bool = False,
 ) -> dict[str, Any]:
     """The checkpoint dict for ``generator`` built from ``arch`` = {"name": ..., "kwargs": {...}}.
 
     ``half`` stores float tensors as float16 (shipped models: half the size, same colours).
+    ``inference`` holds settings the colorizer applies, e.g. {"chroma_gain": 1.6} (see calibration.py).
     """
     sd = {k: v.detach().cpu() for k, v in trainable_state_dict(generator).items()}
     if half:
@@ -52,6 +55,7 @@ def make_checkpoint(
         "config": dict(config or {}),
         "data": dict(data or {}),
         "metrics": dict(metrics or {}),
+        "inference": dict(inference or {}),
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
     if train_state is not None:

@@ -145,8 +145,13 @@ class Colorizer:
         path = resolve_model(model)
         ckpt = load_checkpoint(path)
         generator = generator_from_checkpoint(ckpt)
-        info = {k: ckpt.get(k) for k in ("arch", "config", "data", "metrics", "created")}
+        info = {k: ckpt.get(k) for k in ("arch", "config", "data", "metrics", "inference", "created")}
         return cls(generator, info, pick_device(device), name=path.stem)
+
+    @property
+    def chroma_gain(self) -> float:
+        """The model's calibrated chroma gain (1 for models without one); see calibration.py."""
+        return float((self.info.get("inference") or {}).get("chroma_gain", 1.0))
 
     @torch.no_grad()
     def predict(self, photo: Photo, render_size: int | None = None) -> ChromaPrediction:
@@ -157,7 +162,7 @@ class Colorizer:
         l_low = cv2.resize(photo.lightness, (w, h), interpolation=cv2.INTER_AREA) if (w, h) != (full_w, full_h) \
             else photo.lightness.astype(np.float32)
         l_in = torch.from_numpy(normalize_l(l_low)).float()[None, None].to(self.device)
-        ab = self.generator(l_in)[0].permute(1, 2, 0).float().cpu().numpy() * AB_SCALE
+        ab = self.generator(l_in)[0].permute(1, 2, 0).float().cpu().numpy() * (AB_SCALE * self.chroma_gain)
         ab = np.ascontiguousarray(ab, dtype=np.float32)
         coef_a, coef_b = guided_coefficients(l_low / 100.0, ab)
         return ChromaPrediction(coef_a, coef_b, ab, (w, h))

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from . import metrics as M
+from .calibration import fit_chroma_gain, metrics_at_gain
 from .checkpoint import load_checkpoint, make_checkpoint, save_checkpoint
 from .color import lab_tensor_to_rgb
 from .dataset import ImageSet, center_crop, epoch_order, lab_batch, load_splits, random_crop_flip
@@ -79,29 +79,29 @@ def _log(run_dir: Path, record: dict[str, Any]) -> None:
 @torch.no_grad()
 def validate(generator: torch.nn.Module, val: ImageSet, size: int, device: torch.device,
              limit: int = 200, batch: int = 16) -> tuple[dict[str, float], list[list[np.ndarray]]]:
-    """Mean PSNR, SSIM, colourfulness (prediction and truth) over center crops, plus a few sample rows."""
+    """Validation figures over center crops, raw and after chroma calibration, plus sample rows.
+
+    Returns ({psnr, ssim, colourfulness, colourfulness_real, score} of the raw output, the fitted
+    ``chroma_gain`` and the same figures at that gain with a ``_calibrated`` suffix}, rows of
+    (grey | calibrated result | original) crops).
+    """
     generator.eval()
     crops = [center_crop(img, size) for img in val.images[:limit]]
-    totals = {"psnr": 0.0, "ssim": 0.0, "colourfulness": 0.0, "colourfulness_real": 0.0}
-    samples: list[list[np.ndarray]] = []
+    ls, preds = [], []
     for start in range(0, len(crops), batch):
-        chunk = crops[start : start + batch]
-        l, _ = lab_batch(chunk)
-        pred = generator(l.to(device)).cpu()
-        rgb_pred = lab_tensor_to_rgb(l, pred)
-        for j, (truth, out) in enumerate(zip(chunk, rgb_pred)):
-            totals["psnr"] += M.psnr(out, truth)
-            totals["ssim"] += M.ssim(out, truth)
-            totals["colourfulness"] += M.colourfulness(out)
-            totals["colourfulness_real"] += M.colourfulness(truth)
-            if len(samples) < 6:
-                grey = lab_tensor_to_rgb(l[j : j + 1], torch.zeros(1, 2, size, size))[0]
-                samples.append([grey, out, truth])
-    n = max(len(crops), 1)
-    result = {k: v / n for k, v in totals.items()}
-    result["score"] = M.selection_score(result["psnr"], result["ssim"], result["colourfulness"],
-                                        result["colourfulness_real"])
+        l, _ = lab_batch(crops[start : start + batch])
+        ls.append(l)
+        preds.append(generator(l.to(device)).float().cpu())
     generator.train()
+    l_all, pred_all = torch.cat(ls), torch.cat(preds)
+    result = metrics_at_gain(l_all, pred_all, crops, 1.0)
+    gain, calibrated = fit_chroma_gain(l_all, pred_all, crops)
+    result["chroma_gain"] = gain
+    result.update({f"{k}_calibrated": v for k, v in calibrated.items() if k != "colourfulness_real"})
+    shown = min(6, len(crops))
+    greys = lab_tensor_to_rgb(l_all[:shown], torch.zeros(shown, 2, size, size))
+    outs = lab_tensor_to_rgb(l_all[:shown], pred_all[:shown] * gain)
+    samples = [[greys[i], outs[i], crops[i]] for i in range(shown)]
     return result, samples
 
 
@@ -190,7 +190,8 @@ def train(config: TrainConfig, resume: bool = False) -> Iterator:
                 "best_score": best_score, "best_metrics": best_metrics, "history": history,
             }
         ckpt_out = make_checkpoint(gen, arch, config=asdict(config), data=data_info, metrics=metrics,
-                                   train_state=train_state)
+                                   train_state=train_state,
+                                   inference={"chroma_gain": float(metrics.get("chroma_gain", 1.0))})
         ckpt_out["epoch"] = epoch
         save_checkpoint(ckpt_out, path)
 
@@ -265,8 +266,9 @@ def train(config: TrainConfig, resume: bool = False) -> Iterator:
             yield Preview(grid, global_step, f"epoch {epoch + 1}: grey | result | original")
             epoch += 1
             batch_index = 0
-            if val_metrics["score"] > best_score:
-                best_score, best_metrics = val_metrics["score"], val_metrics
+            # Ranked after calibration: that is the output the model will ship with.
+            if val_metrics["score_calibrated"] > best_score:
+                best_score, best_metrics = val_metrics["score_calibrated"], val_metrics
                 checkpoint(run_dir / "best.pt", False, val_metrics)
             checkpoint(run_dir / "last.pt", True, best_metrics)
             last_save = time.monotonic()
