@@ -98,15 +98,28 @@ def test_metrics():
     assert metrics.selection_score(22, 0.9, 30, 40) > metrics.selection_score(22, 0.9, 10, 40)
 
 
-def test_chroma_gain_calibration_restores_saturation():
-    from magicbrush_desktop.core.calibration import fit_chroma_gain, metrics_at_gain
-    from magicbrush_desktop.core.dataset import lab_batch
+def test_chroma_gain_calibration_restores_saturation(tmp_path):
+    from PIL import Image
+    from torch import nn
 
-    truths = [make_colour_image(32, 32, seed=i) for i in range(4)]
-    l, ab = lab_batch(truths)
-    # A prediction with the right hues at 55 % saturation: the calibrated gain brings it back up.
-    gain, best = fit_chroma_gain(l, ab * 0.55, truths)
-    assert 1.5 <= gain <= 2.0
-    assert best["score"] > metrics_at_gain(l, ab * 0.55, truths, 1.0)["score"]
-    # An exact prediction needs no gain.
-    assert fit_chroma_gain(l, ab, truths)[0] == 1.0
+    from magicbrush_desktop.core.calibration import fit_chroma_gain
+    from magicbrush_desktop.core.colorize import Colorizer
+    from magicbrush_desktop.core.imageio import read_photo
+
+    # Photos of one colour each; a "network" that predicts their hue at half its saturation.
+    colours = [(200, 120, 60), (180, 110, 50), (210, 140, 80)]
+    photos = []
+    for i, rgb in enumerate(colours):
+        Image.new("RGB", (40, 30), rgb).save(tmp_path / f"{i}.png")
+        photos.append(read_photo(tmp_path / f"{i}.png"))
+    true_ab = color.normalize_ab(color.rgb_to_lab(np.array([[colours[0]]], np.uint8))[0, 0, 1:])
+
+    class HalfSaturation(nn.Module):
+        def forward(self, l):
+            ab = torch.tensor(true_ab * 0.5, dtype=torch.float32).view(1, 2, 1, 1)
+            return ab.expand(l.shape[0], 2, *l.shape[-2:])
+
+    gain, figures = fit_chroma_gain(Colorizer(HalfSaturation(), {}, torch.device("cpu")), photos, 64)
+    assert 1.7 <= gain <= 2.2
+    assert figures["calibrated"]["score"] > figures["raw"]["score"]
+    assert figures["calibrated"]["colourfulness"] > 1.5 * figures["raw"]["colourfulness"]

@@ -22,14 +22,16 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .calibration import fit_chroma_gain, metrics_at_gain
+from . import metrics as M
+from .calibration import fit_chroma_gain
+from .colorize import Colorizer
 from .checkpoint import load_checkpoint, make_checkpoint, save_checkpoint
 from .color import lab_tensor_to_rgb
 from .dataset import ImageSet, center_crop, epoch_order, lab_batch, load_splits, random_crop_flip
 from .devices import pick_device
 from .errors import MagicBrushError
 from .events import Finished, Metrics, Preview, Progress
-from .imageio import atomic_write_bytes, encode_image
+from .imageio import atomic_write_bytes, encode_image, read_photo
 from .losses import GANLoss, l1_loss
 from .networks import build_discriminator, build_generator
 
@@ -79,11 +81,12 @@ def _log(run_dir: Path, record: dict[str, Any]) -> None:
 @torch.no_grad()
 def validate(generator: torch.nn.Module, val: ImageSet, size: int, device: torch.device,
              limit: int = 200, batch: int = 16) -> tuple[dict[str, float], list[list[np.ndarray]]]:
-    """Validation figures over center crops, raw and after chroma calibration, plus sample rows.
+    """Validation figures, raw and after chroma calibration, plus sample rows.
 
-    Returns ({psnr, ssim, colourfulness, colourfulness_real, score} of the raw output, the fitted
-    ``chroma_gain`` and the same figures at that gain with a ``_calibrated`` suffix}, rows of
-    (grey | calibrated result | original) crops).
+    Returns ({psnr, ssim, colourfulness, colourfulness_real, score} over center crops at training size;
+    ``chroma_gain`` fitted on the validation photos through the real inference pipeline, with that
+    pipeline's figures at the gain under a ``_calibrated`` suffix}, rows of (grey | result at the
+    gain | original) crops).
     """
     generator.eval()
     crops = [center_crop(img, size) for img in val.images[:limit]]
@@ -92,16 +95,25 @@ def validate(generator: torch.nn.Module, val: ImageSet, size: int, device: torch
         l, _ = lab_batch(crops[start : start + batch])
         ls.append(l)
         preds.append(generator(l.to(device)).float().cpu())
-    generator.train()
     l_all, pred_all = torch.cat(ls), torch.cat(preds)
-    result = metrics_at_gain(l_all, pred_all, crops, 1.0)
-    gain, calibrated = fit_chroma_gain(l_all, pred_all, crops)
+    outs = lab_tensor_to_rgb(l_all, pred_all)
+    result = {
+        "psnr": float(np.mean([M.psnr(o, t) for o, t in zip(outs, crops)])),
+        "ssim": float(np.mean([M.ssim(o, t) for o, t in zip(outs, crops)])),
+        "colourfulness": float(np.mean([M.colourfulness(o) for o in outs])),
+        "colourfulness_real": float(np.mean([M.colourfulness(t) for t in crops])),
+    }
+    result["score"] = M.selection_score(result["psnr"], result["ssim"], result["colourfulness"],
+                                        result["colourfulness_real"])
+    photos = [read_photo(p) for p in val.paths[:limit]]
+    gain, figures = fit_chroma_gain(Colorizer(generator, {}, device), photos)
+    generator.train()
     result["chroma_gain"] = gain
-    result.update({f"{k}_calibrated": v for k, v in calibrated.items() if k != "colourfulness_real"})
+    result.update({f"{k}_calibrated": v for k, v in figures["calibrated"].items()})
     shown = min(6, len(crops))
     greys = lab_tensor_to_rgb(l_all[:shown], torch.zeros(shown, 2, size, size))
-    outs = lab_tensor_to_rgb(l_all[:shown], pred_all[:shown] * gain)
-    samples = [[greys[i], outs[i], crops[i]] for i in range(shown)]
+    boosted = lab_tensor_to_rgb(l_all[:shown], pred_all[:shown] * gain)
+    samples = [[greys[i], boosted[i], crops[i]] for i in range(shown)]
     return result, samples
 
 
