@@ -115,7 +115,7 @@ def main() -> None:
 
     print("## Colorize: time and peak memory (CPU, 2 threads)")
     print()
-    print("| photo MP | render size | seconds | ms per MP | ratio vs default render | peak RSS MB | model-only RSS MB |")
+    print("| photo MP | render size | seconds | ms per MP | ratio vs default render | peak RSS MB | RSS before colorizing (model + photo) MB |")
     print("|---:|---:|---:|---:|---:|---:|---:|")
     for mp_ in mps:
         rows = {s: _run(_measure, args.model, mp_, s) for s in sizes}

@@ -600,7 +600,8 @@ class MainWindow(QMainWindow):
         if errors:
             self.show_error("Some styles were not added", "\n".join(errors))
         elif added:
-            self.statusBar().showMessage(f"Added {len(added)} style(s): {', '.join(added)}", 6000)
+            names = [key.split(":", 1)[-1] for key in added]
+            self.statusBar().showMessage(f"Added {len(added)} style(s): {', '.join(names)}", 6000)
 
     # --- saving -------------------------------------------------------------------------------------
 
