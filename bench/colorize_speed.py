@@ -52,7 +52,6 @@ def _measure(model: str | None, megapixels: float, render_size: int, queue) -> N
     repeats = 3 if megapixels <= 2 else 1
     for _ in range(repeats):
         chroma = colorizer.predict(photo, render_size)
-        t_pred = time.perf_counter()
         colorizer.compose(photo, chroma, 1.0)
     seconds = (time.perf_counter() - start) / repeats
     queue.put({"mp": megapixels, "render": render_size, "seconds": seconds,

@@ -73,3 +73,20 @@ def tiny_model(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("models") / "tiny.pt"
     save_checkpoint(make_checkpoint(gen, arch, metrics={"psnr": 1.0}), path)
     return path
+
+
+def tiny_style_engine():
+    """A style engine on a random-weight VGG19: the real layer names and depth, 8 channels per conv
+    instead of 64..512, so optimisation tests run in a blink and need no weights."""
+    from magicbrush_desktop.core.style.gatys import StyleEngine
+    from magicbrush_desktop.core.vgg import VGG19Features
+
+    torch.manual_seed(0)
+    model = VGG19Features("relu5_1")
+    channels = 3
+    for i, layer in enumerate(model.features):
+        if isinstance(layer, torch.nn.Conv2d):
+            model.features[i] = torch.nn.Conv2d(channels, 8, 3, padding=1)
+            channels = 8
+    model.eval().requires_grad_(False)
+    return StyleEngine("cpu", model=model)

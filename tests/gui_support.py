@@ -7,31 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from magicbrush_desktop.core.paths import user_models_dir
-from magicbrush_desktop.core.style.gatys import StyleEngine
-from magicbrush_desktop.core.vgg import VGG19Features
 
-from .conftest import make_colour_image
-
-
-def tiny_style_engine() -> StyleEngine:
-    """A style engine on a random-weight VGG19 (right shapes, no weights to load: fast)."""
-    torch.manual_seed(0)
-    model = VGG19Features("relu5_1")
-    # Same layer names and depth as VGG19, but 8 channels per conv instead of 64..512.
-    channels = 3
-    for i, layer in enumerate(model.features):
-        if isinstance(layer, torch.nn.Conv2d):
-            model.features[i] = torch.nn.Conv2d(channels, 8, 3, padding=1)
-            channels = 8
-    model.eval().requires_grad_(False)
-    return StyleEngine("cpu", model=model)
+from .conftest import make_colour_image, tiny_style_engine  # noqa: F401 (used by GUI tests)
 
 
 def install_tiny_model(tiny_model: Path, name: str = "tiny") -> Path:
@@ -90,6 +73,8 @@ def make_window(qtbot, tiny_model, tmp_path):
     def make():
         w = MainWindow(style_engine=tiny_style_engine(), gallery=StyleGallery(Gallery(user_dir=tmp_path / "user-styles", pack_dir=styles)))
         qtbot.addWidget(w)
+        # The shipped model is the app's default; these flows run on the tiny one for speed.
+        w.colorize_panel.refresh_models(select="tiny")
         w.resize(900, 600)
         w.show()
         qtbot.waitExposed(w)

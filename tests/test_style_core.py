@@ -14,27 +14,13 @@ from magicbrush_desktop.core.errors import MagicBrushError, ModelError, PhotoErr
 from magicbrush_desktop.core.events import Finished, Metrics, Preview, Progress
 from magicbrush_desktop.core.style import gatys
 from magicbrush_desktop.core.style.gallery import Gallery, load_style
-from magicbrush_desktop.core.style.gatys import StyleEngine, StyleTransfer
+from magicbrush_desktop.core.style.gatys import StyleTransfer
 from magicbrush_desktop.core.style.looks import LOOKS, find_look
-from magicbrush_desktop.core.vgg import VGG19Features
 from magicbrush_desktop.core import vgg
 
-from .conftest import make_colour_image
+from .conftest import make_colour_image, tiny_style_engine
 
 SHARED_STYLES = Path(__file__).resolve().parents[1].parent / "shared" / "styles"
-
-
-def tiny_engine() -> StyleEngine:
-    """VGG19's layer names and depth with 8 channels per conv and random weights."""
-    torch.manual_seed(0)
-    model = VGG19Features("relu5_1")
-    channels = 3
-    for i, layer in enumerate(model.features):
-        if isinstance(layer, torch.nn.Conv2d):
-            model.features[i] = torch.nn.Conv2d(channels, 8, 3, padding=1)
-            channels = 8
-    model.eval().requires_grad_(False)
-    return StyleEngine("cpu", model=model)
 
 
 def painting(seed: int, size: int = 48) -> np.ndarray:
@@ -73,7 +59,7 @@ def test_presets_use_the_named_layers():
 
 def test_run_events_sizes_and_previews():
     content = make_colour_image(70, 50)
-    session = StyleTransfer(tiny_engine(), content, [painting(1)], size=32)
+    session = StyleTransfer(tiny_style_engine(), content, [painting(1)], size=32)
     done, events = finish(session.run(6, preview_every=2))
     progress = [e for e in events if isinstance(e, Progress)]
     metrics = [e for e in events if isinstance(e, Metrics)]
@@ -90,7 +76,7 @@ def test_run_events_sizes_and_previews():
 
 
 def test_targets_are_cached_per_image_and_size():
-    engine = tiny_engine()
+    engine = tiny_style_engine()
     content, style = make_colour_image(40, 40), painting(2)
     finish(StyleTransfer(engine, content, [style], size=32).run(2))
     misses = engine.cache_misses
@@ -102,7 +88,7 @@ def test_targets_are_cached_per_image_and_size():
 
 
 def test_cancel_then_warm_restart_continues_from_the_current_picture():
-    engine = tiny_engine()
+    engine = tiny_style_engine()
     session = StyleTransfer(engine, make_colour_image(40, 32), [painting(3)], size=32)
     gen = session.run(50)
     for event in gen:
@@ -124,7 +110,7 @@ def test_cancel_then_warm_restart_continues_from_the_current_picture():
 
 def test_multiscale_goes_coarse_to_fine_and_keeps_full_size():
     content = make_colour_image(90, 60)
-    session = StyleTransfer(tiny_engine(), content, [painting(4)], size=64, scales=[32, 64])
+    session = StyleTransfer(tiny_style_engine(), content, [painting(4)], size=64, scales=[32, 64])
     done, events = finish(session.run(4))
     labels = [e.message for e in events if isinstance(e, Progress)]
     assert "at 32×21" in labels[0] and "at 64×43" in labels[-1]
@@ -134,7 +120,7 @@ def test_multiscale_goes_coarse_to_fine_and_keeps_full_size():
 
 def test_preserve_colors_keeps_chroma():
     content = make_colour_image(48, 48, seed=3)
-    session = StyleTransfer(tiny_engine(), content, [painting(5)], size=48, preserve_colors=True)
+    session = StyleTransfer(tiny_style_engine(), content, [painting(5)], size=48, preserve_colors=True)
     done, _ = finish(session.run(5))
     lab_in, lab_out = rgb_to_lab(content), rgb_to_lab(done.result)
     assert np.abs(lab_out[..., 0] - lab_in[..., 0]).mean() > 0.1  # lightness was stylised
@@ -143,7 +129,7 @@ def test_preserve_colors_keeps_chroma():
 
 
 def test_blend_weights_select_and_mix_styles():
-    engine = tiny_engine()
+    engine = tiny_style_engine()
     content, a, b = make_colour_image(32, 32), painting(6), painting(7)
     only_a = StyleTransfer(engine, content, [a], size=32).evaluate()
     blend_a = StyleTransfer(engine, content, [a, b], blend=[1, 0], size=32).evaluate()
@@ -155,7 +141,7 @@ def test_blend_weights_select_and_mix_styles():
 
 
 def test_adam_and_noise_init_and_bad_arguments():
-    engine = tiny_engine()
+    engine = tiny_style_engine()
     session = StyleTransfer(engine, make_colour_image(32, 32), [painting(8)], size=32, init="noise")
     done, _ = finish(session.run(3, optimizer="adam", tv_weight=1.0))
     assert done.summary["losses_final"]["tv"] > 0

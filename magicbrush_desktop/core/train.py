@@ -20,7 +20,6 @@ from typing import Any, Iterator
 
 import numpy as np
 import torch
-from PIL import Image
 
 from . import metrics as M
 from .calibration import fit_chroma_gain

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from ..core.batch import BatchItem, plan_batch, run_batch
 from ..core.errors import MagicBrushError
 from ..core.events import FileDone, Finished, Progress
-from ..core.imageio import FORMAT_EXTENSIONS, SAVE_FORMATS
+from ..core.imageio import SAVE_FORMATS
 from .job_status import EtaClock, format_eta
 from .worker import Job
 

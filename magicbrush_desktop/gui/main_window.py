@@ -39,7 +39,7 @@ from .imaging import to_qimage
 from .job_status import JobStatus
 from .settings import AppSettings, add_recent_file, recent_files, window_settings
 from .style_panel import StylePanel, StyleSettings
-from .worker import CANCELLED, FINISHED, Job
+from .worker import CANCELLED, Job
 
 log = logging.getLogger(__name__)
 
