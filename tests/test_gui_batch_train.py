@@ -90,24 +90,31 @@ def test_batch_needs_an_output_folder(make_window, tmp_path):
     assert any("output folder" in b.text() for b in message_boxes(w.batch_dialog))
 
 
-def test_train_dialog_one_tiny_epoch_installs_model(make_window, qtbot, tmp_path):
+def _tiny_training_form(w, tmp_path, name: str, photos: int, epochs: int, batch: int):
+    """A folder of generated colour photos and the Train dialog filled in for a tiny ResU-Net run."""
     data = tmp_path / "colour"
     data.mkdir()
-    for i in range(6):
+    for i in range(photos):
         Image.fromarray(make_colour_image(64, 64, seed=i)).save(data / f"c{i}.png")
-    w = make_window()
     w.open_train_dialog()
     dialog = w.train_dialog
-    # The seeds' defaults are what the form starts with.
-    assert dialog.lr_g.value() == 2e-4 and dialog.lr_d.value() == 1e-3 and dialog.lambda_l1.value() == 100
+    defaults = (dialog.lr_g.value(), dialog.lr_d.value(), dialog.lambda_l1.value())
     dialog.folder.setText(str(data))
-    dialog.name.setText("family-album")
-    dialog.epochs.setValue(1)
+    dialog.name.setText(name)
+    dialog.epochs.setValue(epochs)
     dialog.image_size.setValue(32)
-    dialog.batch_size.setValue(2)
-    dialog.val_split.setValue(0.34)
+    dialog.batch_size.setValue(batch)
     dialog.network.setCurrentIndex(dialog.network.findData("resunet"))
     dialog.extra_config = {"generator_kwargs": {"base": 8, "depth": 2}}
+    return dialog, defaults
+
+
+def test_train_dialog_one_tiny_epoch_installs_model(make_window, qtbot, tmp_path):
+    w = make_window()
+    dialog, defaults = _tiny_training_form(w, tmp_path, "family-album", photos=6, epochs=1, batch=2)
+    # The seeds' defaults are what the form starts with.
+    assert defaults == (2e-4, 1e-3, 100)
+    dialog.val_split.setValue(0.34)
     assert not dialog.resume_button.isEnabled()
     with qtbot.waitSignal(dialog.model_installed, timeout=120_000) as blocker:
         assert dialog.start()
@@ -124,20 +131,8 @@ def test_train_dialog_one_tiny_epoch_installs_model(make_window, qtbot, tmp_path
 
 
 def test_train_dialog_stop_saves_and_resume_continues(make_window, qtbot, tmp_path):
-    data = tmp_path / "colour"
-    data.mkdir()
-    for i in range(8):
-        Image.fromarray(make_colour_image(64, 64, seed=i)).save(data / f"c{i}.png")
     w = make_window()
-    w.open_train_dialog()
-    dialog = w.train_dialog
-    dialog.folder.setText(str(data))
-    dialog.name.setText("stopper")
-    dialog.epochs.setValue(50)
-    dialog.image_size.setValue(32)
-    dialog.batch_size.setValue(1)
-    dialog.network.setCurrentIndex(dialog.network.findData("resunet"))
-    dialog.extra_config = {"generator_kwargs": {"base": 8, "depth": 2}}
+    dialog, _ = _tiny_training_form(w, tmp_path, "stopper", photos=8, epochs=50, batch=1)
     assert dialog.start()
     qtbot.waitUntil(lambda: dialog.loss_chart.point_count("G_L1") >= 2, timeout=60_000)
     with qtbot.waitSignal(dialog.run_ended, timeout=60_000) as blocker:
