@@ -339,12 +339,18 @@ class MainWindow(QMainWindow):
 
     # --- jobs ---------------------------------------------------------------------------------------
 
-    def start_job(self, factory, name: str, message: str) -> Job:
-        """Run a core generator on a worker thread, wired to the status bar and error dialogs."""
+    def start_job(self, factory, name: str, message: str, wire: Callable[[Job], None] | None = None) -> Job:
+        """Run a core generator on a worker thread, wired to the status bar and error dialogs.
+
+        ``wire(job)`` connects the caller's slots *before* the thread starts: a fast job could otherwise
+        emit its events before anyone listens, and they would be lost.
+        """
         job = Job(factory, name, self)
         job.progress.connect(self.job_status.update_progress)
         job.failed.connect(lambda msg, n=name: self.show_error(f"{n.capitalize()} failed", msg))
         job.ended.connect(lambda outcome, j=job: self._job_ended(j, outcome))
+        if wire is not None:
+            wire(job)
         self.jobs.append(job)
         self.job_status.begin(message)
         job.start()
@@ -406,10 +412,11 @@ class MainWindow(QMainWindow):
             rgb = colorizer.compose(photo, chroma, strength)
             yield Finished((colorizer, chroma, rgb, strength))
 
-        self._colorize_job = self.start_job(job, "colorize", "Colorizing\u2026")
-        self._colorize_job.finished_event.connect(
-            lambda ev, p=photo, k=key: self._colorize_done(ev, p, k))
-        self._colorize_job.ended.connect(lambda _o: self._clear_colorize_job())
+        def wire(j: Job) -> None:
+            j.finished_event.connect(lambda ev, p=photo, k=key: self._colorize_done(ev, p, k))
+            j.ended.connect(lambda _o: self._clear_colorize_job())
+
+        self._colorize_job = self.start_job(job, "colorize", "Colorizing\u2026", wire)
         self._update_actions()
 
     def _clear_colorize_job(self) -> None:
@@ -464,8 +471,8 @@ class MainWindow(QMainWindow):
                                 caption=f"Colorized, strength {strength:.2f}"),
                            "Colour Strength", STRENGTH_MERGE_ID)
 
-        job = self.start_job(job, "colour strength", "Applying colour strength\u2026")
-        job.finished_event.connect(done)
+        self.start_job(job, "colour strength", "Applying colour strength\u2026",
+                       lambda j: j.finished_event.connect(done))
 
     # --- style --------------------------------------------------------------------------------------
 
@@ -519,12 +526,13 @@ class MainWindow(QMainWindow):
                                    preview_every=PREVIEW_EVERY)
 
         message = "Warm restart\u2026" if warm else "Stylizing\u2026"
-        job = self.start_job(job, "style", message)
-        self._style_job = job
-        job.preview.connect(self._style_preview)
-        job.metrics.connect(self._style_metrics)
-        job.finished_event.connect(lambda ev, c=content, s=settings: self._style_finished(ev, c, s))
-        job.ended.connect(lambda outcome, c=content, s=settings: self._style_ended(outcome, c, s))
+        def wire(j: Job) -> None:
+            j.preview.connect(self._style_preview)
+            j.metrics.connect(self._style_metrics)
+            j.finished_event.connect(lambda ev, c=content, s=settings: self._style_finished(ev, c, s))
+            j.ended.connect(lambda outcome, c=content, s=settings: self._style_ended(outcome, c, s))
+
+        self._style_job = self.start_job(job, "style", message, wire)
         self._update_actions()
 
     def stop_style(self) -> None:
