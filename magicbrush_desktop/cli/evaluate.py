@@ -15,7 +15,7 @@ from .common import add_device_option
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("evaluate", help="PSNR, SSIM and colourfulness of a model on colour photos",
+    p = sub.add_parser("evaluate", help="PSNR, SSIM, colourfulness and false colour of a model on colour photos",
                        description="Colorize the lightness of colour photos and compare with the originals, "
                        "beside the luminance-only baseline.")
     p.add_argument("folder", type=Path, metavar="FOLDER")
@@ -55,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
               f"{summary['baseline_colourfulness']:15.1f}")
         print(f"{'originals':12}{'':9}{'':8}{summary['colourfulness_real']:15.1f}")
         print(f"ΔCF (|model - originals| colourfulness): {summary['delta_colourfulness']:.1f}")
+        print(f"false colour on neutral surfaces (originals C*ab < 6 painted C*ab > 15): "
+              f"{100 * summary['false_colour']:.1f} %")
     for name, reason in (result.failed if result else []):
         print(f"skipped {name}: {reason}")
     return 0

@@ -3,6 +3,8 @@
 Reports PSNR, SSIM and colourfulness per image and on average, and the same figures for the
 luminance-only baseline (the grey photo itself), which any colorizer must beat. ΔCF is the gap
 between the mean colourfulness of the results and of the originals (as DDColor reports it).
+False colour is the share of the originals' neutral pixels (CIE C*ab < 6) that the result paints
+with C*ab > 15 (see :func:`.metrics.false_colour`), pooled over all photos: the blotch figure.
 """
 
 from __future__ import annotations
@@ -35,6 +37,11 @@ class EvaluationResult:
                 "colourfulness_real", "seconds")
         mean = {k: float(np.mean([r[k] for r in self.per_image])) for k in keys}
         mean["delta_colourfulness"] = abs(mean["colourfulness"] - mean["colourfulness_real"])
+        # False colour pooled over every neutral pixel of every photo (photos with more grey surface
+        # weigh more), and the same for the grey baseline (0 by construction, kept as a check).
+        neutral = sum(r["neutral_pixels"] for r in self.per_image)
+        mean["false_colour"] = sum(r["false_colour_pixels"] for r in self.per_image) / neutral if neutral else 0.0
+        mean["neutral_pixels"] = neutral
         mean["images"] = len(self.per_image)
         return mean
 
@@ -69,11 +76,14 @@ def evaluate(colorizer: Colorizer, folder: Path, render_size: int | None = None,
         out = colorizer.colorize(photo, render_size, strength)
         seconds = time.perf_counter() - start
         base = grey_baseline(photo.lightness)
+        neutral, painted = M.false_colour_counts(out, photo.rgb)
         result.per_image.append({
             "file": path.name,
             "psnr": M.psnr(out, photo.rgb), "ssim": M.ssim(out, photo.rgb), "colourfulness": M.colourfulness(out),
             "baseline_psnr": M.psnr(base, photo.rgb), "baseline_ssim": M.ssim(base, photo.rgb),
             "baseline_colourfulness": M.colourfulness(base), "colourfulness_real": M.colourfulness(photo.rgb),
+            "neutral_pixels": neutral, "false_colour_pixels": painted,
+            "false_colour": painted / neutral if neutral else 0.0,
             "seconds": seconds,
         })
     yield Progress(len(paths), len(paths), "done")

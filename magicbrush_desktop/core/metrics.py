@@ -1,4 +1,5 @@
-"""Quality figures for colorization: PSNR, SSIM, colourfulness (Hasler & Suesstrunk) and the score
+"""Quality figures for colorization: PSNR, SSIM, colourfulness (Hasler & Suesstrunk), false colour on
+neutral surfaces and the score
 used to pick the best checkpoint. All take (H, W, 3) uint8 RGB images of equal size.
 """
 
@@ -32,6 +33,41 @@ def colourfulness(rgb: np.ndarray) -> float:
     rg = r - g
     yb = 0.5 * (r + g) - b
     return float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean()))
+
+
+# False colour on neutral surfaces: pixels grey in the original (CIE chroma C*ab below this) ...
+NEUTRAL_CHROMA = 6.0
+# ... that the colorizer paints clearly coloured (C*ab above this): a grey wall turned pink.
+FALSE_CHROMA = 15.0
+
+
+def chroma(rgb: np.ndarray) -> np.ndarray:
+    """CIE C*ab = sqrt(a*^2 + b*^2) per pixel of an (H, W, 3) uint8 RGB image, as (H, W) float32."""
+    from .color import rgb_to_lab  # local: metrics stays importable without OpenCV in light tools
+
+    lab = rgb_to_lab(rgb)
+    return np.hypot(lab[..., 1], lab[..., 2])
+
+
+def false_colour_counts(result: np.ndarray, reference: np.ndarray) -> tuple[int, int]:
+    """(neutral pixels of ``reference``, of which ``result`` colours with C*ab > FALSE_CHROMA).
+
+    Counts rather than a ratio so a benchmark can pool them over photos (a mostly colourful photo
+    with a few grey pixels does not weigh as much as a grey street).
+    """
+    neutral = chroma(reference) < NEUTRAL_CHROMA
+    painted = chroma(result) > FALSE_CHROMA
+    return int(neutral.sum()), int((neutral & painted).sum())
+
+
+def false_colour(result: np.ndarray, reference: np.ndarray) -> float:
+    """Share (0..1) of the reference's neutral pixels (C*ab < 6) that the result gives C*ab > 15.
+
+    It measures blotches: chroma invented on grey walls, pavements, tents and scanned borders.
+    NaN when the reference has no neutral pixel.
+    """
+    neutral, painted = false_colour_counts(result, reference)
+    return painted / neutral if neutral else float("nan")
 
 
 def selection_score(psnr_db: float, ssim_value: float, cf: float, cf_reference: float) -> float:
