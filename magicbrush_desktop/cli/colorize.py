@@ -13,6 +13,7 @@ from ..core.colorize import DEFAULT_RENDER_SIZE, MAX_RENDER_SIZE, MIN_RENDER_SIZ
 from ..core.errors import MagicBrushError
 from ..core.events import FileDone, Finished
 from ..core.imageio import SAVE_FORMATS
+from ..core.provenance import Provenance
 from ..core.samples import sample_photo_path
 from .common import add_device_option, graceful_interrupt
 
@@ -70,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
     def process(photo):  # noqa: ANN001, ANN202
         return colorizer.colorize(photo, args.render_size, args.strength)
 
-    job = run_batch(items, process, skip_existing=args.skip_existing, fmt=args.format, quality=args.quality)
+    job = run_batch(items, process, skip_existing=args.skip_existing, fmt=args.format, quality=args.quality,
+                    provenance=Provenance(model=colorizer.name, strength=args.strength))
     with graceful_interrupt() as stop, tqdm(total=len(items), unit="photo", disable=None) as bar:
         try:
             for event in job:

@@ -13,7 +13,8 @@ from tqdm import tqdm
 from ..core.errors import MagicBrushError, PhotoError
 from ..core.events import Finished, Metrics, Progress
 from ..core.imageio import format_from_path, read_photo, save_image
-from ..core.style.gallery import Gallery, load_style
+from ..core.provenance import Provenance
+from ..core.style.gallery import Gallery, display_name, load_style
 from ..core.style.gatys import DEFAULT_PRESET, OPTIMIZERS, PRESETS, StyleEngine, StyleTransfer
 from .common import add_device_option, graceful_interrupt
 
@@ -94,11 +95,21 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def _colorize(photo, device: str) -> np.ndarray:  # noqa: ANN001 - Photo
+def _colorize(photo, device: str) -> tuple[np.ndarray, str]:  # noqa: ANN001 - Photo
+    """The colorized photo and the model's name (recorded in the output's metadata)."""
     # Imported here: the colorizer is a separate, heavier part; stylize alone must not need it.
     from ..core.colorize import Colorizer
 
-    return Colorizer.load(None, device).colorize(photo)
+    colorizer = Colorizer.load(None, device)
+    return colorizer.colorize(photo), colorizer.name
+
+
+def _style_name(spec: str, gallery: Gallery) -> str:
+    """The style's display name, as the desktop app shows it (a file's name, or the gallery's)."""
+    if Path(spec).is_file():
+        return display_name(Path(spec).stem)
+    entry = gallery.find(spec)
+    return entry.name if entry is not None else spec
 
 
 def run(args: argparse.Namespace) -> int:
@@ -115,7 +126,11 @@ def run(args: argparse.Namespace) -> int:
     photo = read_photo(content_path)
     gallery = Gallery()
     styles = [load_style(s, gallery) for s in args.style]
-    content = _colorize(photo, args.device) if args.colorize_first else photo.rgb
+    model_name = None
+    if args.colorize_first:
+        content, model_name = _colorize(photo, args.device)
+    else:
+        content = photo.rgb
 
     engine = StyleEngine(args.device, precision=args.precision)
     session = StyleTransfer(
@@ -147,7 +162,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"Stopped after {session.steps_done} step(s); nothing written.", file=sys.stderr)
         return 130
 
-    save_image(out, finished.result, like=photo, quality=args.quality)
+    provenance = Provenance(model=model_name, styles=tuple(_style_name(s, gallery) for s in args.style))
+    save_image(out, finished.result, like=photo, quality=args.quality, provenance=provenance)
     s = finished.summary
     if args.json:
         ini, fin = s["losses_initial"], s["losses_final"]

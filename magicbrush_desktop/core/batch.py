@@ -17,6 +17,7 @@ import numpy as np
 from .errors import MagicBrushError
 from .events import FileDone, Finished, Progress
 from .imageio import FORMAT_EXTENSIONS, Photo, format_from_path, is_image_path, read_photo, save_image
+from .provenance import Provenance
 
 
 @dataclass(frozen=True)
@@ -102,12 +103,14 @@ def run_batch(
     skip_existing: bool = False,
     fmt: str | None = None,
     quality: int = 95,
+    provenance: Provenance | None = None,
 ) -> Iterator[Progress | FileDone | Finished]:
     """Process files one at a time; yields Progress before each file, FileDone after it, then Finished.
 
     ``process`` maps a photo to (H, W, 3) uint8 RGB. Stopping (``close()``) between files leaves
     nothing partial: each output appears whole (atomic rename) or not at all.
     The summary: {"done": n, "skipped": n, "failed": [(file name, reason), ...], "seconds": s}.
+    ``provenance`` is recorded in each output's metadata (see :mod:`.provenance`).
     """
     done, skipped = 0, 0
     failed: list[tuple[str, str]] = []
@@ -121,7 +124,8 @@ def run_batch(
         try:
             photo = read_photo(item.source)
             rgb = process(photo)
-            save_image(item.output, rgb, like=photo, fmt=fmt or format_from_path(item.output), quality=quality)
+            save_image(item.output, rgb, like=photo, fmt=fmt or format_from_path(item.output), quality=quality,
+                       provenance=provenance)
         except MagicBrushError as exc:
             failed.append((str(item.source), str(exc)))
             yield FileDone(item.source, error=str(exc))

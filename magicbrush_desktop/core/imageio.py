@@ -13,12 +13,16 @@ import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from .color import lightness, lightness_of_grey
 from .errors import PhotoError
+
+if TYPE_CHECKING:
+    from .provenance import Provenance
 
 # 40 MP photos must work; far bigger ones are almost always decompression bombs (or would not fit in
 # memory anyway). Pillow's own check is used, with our limit and our message.
@@ -208,8 +212,12 @@ def encode_image(
     icc_profile: bytes | None = None,
     exif: bytes | None = None,
     quality: int = 95,
+    xmp: bytes | None = None,
 ) -> bytes:
-    """Encode (H, W, 3) uint8 RGB (plus optional alpha) into the bytes of a file of format ``fmt``."""
+    """Encode (H, W, 3) uint8 RGB (plus optional alpha) into the bytes of a file of format ``fmt``.
+
+    ``xmp`` (an XMP packet) is embedded in JPEG, WebP and PNG (iTXt) files; TIFF keeps EXIF only.
+    """
     if fmt not in SAVE_FORMATS:
         raise PhotoError(f"unknown output format '{fmt}': choose one of {', '.join(SAVE_FORMATS)}")
     img = Image.fromarray(np.ascontiguousarray(rgb), "RGB")
@@ -221,6 +229,14 @@ def encode_image(
         params["icc_profile"] = icc_profile
     if exif:
         params["exif"] = exif
+    if xmp and fmt in ("jpg", "webp"):
+        params["xmp"] = xmp
+    elif xmp and fmt == "png":
+        from PIL.PngImagePlugin import PngInfo
+
+        info = PngInfo()
+        info.add_itxt("XML:com.adobe.xmp", xmp.decode("utf-8"), zip=False)
+        params["pnginfo"] = info
     if fmt == "jpg":
         params.update(quality=quality, subsampling=0 if quality >= 90 else 2, optimize=True)
     elif fmt == "webp":
@@ -265,8 +281,14 @@ def save_image(
     fmt: str | None = None,
     quality: int = 95,
     alpha: np.ndarray | None = None,
+    provenance: "Provenance | None" = None,
+    keep_metadata: bool = True,
 ) -> Path:
     """Save RGB pixels atomically, carrying over alpha, ICC and EXIF from ``like``.
+
+    ``provenance`` (what Magic Brush did, with which model or style) is recorded in EXIF Software and
+    ImageDescription and in XMP (see :mod:`.provenance`); ``keep_metadata=False`` drops the original's
+    EXIF (camera, dates, GPS) but still records the provenance.
 
     Args:
         path: output file; its extension picks the format unless ``fmt`` is given.
@@ -280,13 +302,20 @@ def save_image(
     if alpha is None and like is not None and like.alpha is not None:
         if like.alpha.shape == rgb.shape[:2]:
             alpha = like.alpha
+    exif = like.exif if like is not None and keep_metadata else None
+    xmp = None
+    if provenance is not None:
+        from .provenance import stamp_exif, xmp_packet
+
+        exif, xmp = stamp_exif(exif, provenance), xmp_packet(provenance)
     data = encode_image(
         rgb,
         fmt,
         alpha=alpha,
         icc_profile=like.icc_profile if like is not None else None,
-        exif=like.exif if like is not None else None,
+        exif=exif,
         quality=quality,
+        xmp=xmp,
     )
     atomic_write_bytes(path, data)
     return path
