@@ -48,13 +48,18 @@ def user_styles_dir() -> Path:
 def app_root() -> Path:
     """The folder holding the shipped ``models/`` and ``resources/``.
 
-    In a PyInstaller bundle that is the unpacked bundle folder; from a checkout (editable install),
-    the repository root.
+    - a PyInstaller bundle: its ``_internal`` folder (``sys._MEIPASS``);
+    - installed from a wheel: the ``magicbrush_desktop`` package itself (``setup.py`` copies the repository's
+      ``models/`` and ``resources/`` into it when it builds the wheel);
+    - a checkout (editable install): the repository root, where they are kept.
     """
     frozen_root = getattr(sys, "_MEIPASS", None)
     if frozen_root:
         return Path(frozen_root)
-    return Path(__file__).resolve().parents[2]
+    package = Path(__file__).resolve().parents[1]
+    if (package / "models").is_dir() or (package / "resources").is_dir():
+        return package
+    return package.parent
 
 
 def bundled_models_dir() -> Path:
