@@ -6,15 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from tqdm import tqdm
-
-from ..core.batch import plan_batch, run_batch
-from ..core.colorize import DEFAULT_RENDER_SIZE, MAX_RENDER_SIZE, MIN_RENDER_SIZE, Colorizer
+# Only light modules at the top: the parser (and --help) must not wait for torch. The work imports
+# its heavy modules when it runs.
+from ..core.defaults import DEFAULT_RENDER_SIZE, MAX_RENDER_SIZE, MIN_RENDER_SIZE, SAVE_FORMATS
 from ..core.errors import MagicBrushError
-from ..core.events import FileDone, Finished
-from ..core.imageio import SAVE_FORMATS
-from ..core.provenance import Provenance
-from ..core.samples import sample_photo_path
 from .common import add_device_option, graceful_interrupt
 
 
@@ -55,6 +50,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from ..core.batch import plan_batch, run_batch
+    from ..core.colorize import Colorizer
+    from ..core.events import FileDone, Finished
+    from ..core.provenance import Provenance
+    from ..core.samples import sample_photo_path
+
     sources = list(args.sources)
     if args.sample:
         sources.append(sample_photo_path())

@@ -8,7 +8,7 @@ import sys
 from contextlib import contextmanager
 from typing import Iterator
 
-from ..core.devices import DEVICE_CHOICES
+from ..core.defaults import DEVICE_CHOICES
 
 
 class StopRequest:

@@ -6,11 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
-from tqdm import tqdm
-
-from ..core.colorize import DEFAULT_RENDER_SIZE, Colorizer
-from ..core.evaluate import evaluate
-from ..core.events import Finished, Progress
+# Light imports only: the parser (and --help) must not wait for torch; run() imports the rest.
+from ..core.defaults import DEFAULT_RENDER_SIZE
 from .common import add_device_option
 
 
@@ -30,6 +27,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from ..core.colorize import Colorizer
+    from ..core.evaluate import evaluate
+    from ..core.events import Finished, Progress
+
     colorizer = Colorizer.load(args.model, args.device)
     summary: dict = {}
     result = None

@@ -5,11 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tqdm import tqdm
-
-from ..core import vgg
-from ..core.checkpoint import load_checkpoint
-from ..core.models import default_model_name, install_trained_model, list_models, sha256_of
+# The actions import what they need when they run: the parser (and --help) must not wait for torch.
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -30,6 +26,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
+    from ..core import vgg
+    from ..core.models import default_model_name, list_models
+
     default = default_model_name()
     models = list_models()
     if not models:
@@ -47,6 +46,8 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_verify(args: argparse.Namespace) -> int:
+    from ..core.models import list_models, sha256_of
+
     bad = 0
     for m in list_models():
         if m.origin == "bundled" and m.sha256:
@@ -57,6 +58,9 @@ def run_verify(args: argparse.Namespace) -> int:
 
 
 def run_install(args: argparse.Namespace) -> int:
+    from ..core.checkpoint import load_checkpoint
+    from ..core.models import install_trained_model
+
     load_checkpoint(args.path)  # refuse anything that is not a readable colorizer
     target = install_trained_model(args.path, args.name)
     print(f"installed {args.name}: {target}")
@@ -64,6 +68,10 @@ def run_install(args: argparse.Namespace) -> int:
 
 
 def run_download(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from ..core import vgg
+
     with tqdm(unit="B", unit_scale=True, unit_divisor=1024, desc="vgg19", disable=None) as bar:
 
         def progress(done: int, total: int) -> None:

@@ -7,19 +7,19 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-from tqdm import tqdm
+from typing import TYPE_CHECKING
 
 from ..core.errors import MagicBrushError, PhotoError
-from ..core.events import Finished, Metrics, Progress
-from ..core.imageio import format_from_path, read_photo, save_image
-from ..core.provenance import Provenance
-from ..core.style.gallery import Gallery, display_name, load_style
-from ..core.style.gatys import DEFAULT_PRESET, OPTIMIZERS, PRESETS, StyleEngine, StyleTransfer
+# Only light modules at the top: the parser (and --help) must not wait for torch; run() imports the rest.
+from ..core.style.defaults import (
+    DEFAULT_PRESET, DEFAULT_SIZE, DEFAULT_STEPS, LOOK_INFO, OPTIMIZERS, PRESET_NAMES, blended_weights,
+)
 from .common import add_device_option, graceful_interrupt
 
-DEFAULT_SIZE = 512
-DEFAULT_STEPS = 100
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ..core.style.gallery import Gallery
 
 
 def _positive_int(text: str) -> int:
@@ -47,7 +47,7 @@ def _blend(text: str) -> list[float]:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    looks = ", ".join(e.key.split(":", 1)[1] for e in Gallery().looks())
+    looks = ", ".join(LOOK_INFO)
     p = sub.add_parser(
         "stylize",
         help="repaint a photo in the style of a painting",
@@ -66,14 +66,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--steps", type=_positive_int, default=DEFAULT_STEPS, metavar="N",
                    help=f"optimisation steps (default {DEFAULT_STEPS})")
     p.add_argument("--content-weight", type=_non_negative, default=None, metavar="A",
-                   help="content weight alpha (default: the layer preset's, 1)")
+                   help="content weight alpha (default: the style's own, as in the desktop app)")
     p.add_argument("--style-weight", type=_non_negative, default=None, metavar="B",
-                   help="style weight beta (default: the layer preset's: gatys 1e4, seed 1e3)")
+                   help="style weight beta (default: each built-in look has its own, paintings share one; "
+                   "blends mix them; the raw-sum presets use seed 1e3, gatys-sum 1e4)")
     p.add_argument("--tv-weight", type=_non_negative, default=0.0, metavar="T",
                    help="total-variation (smoothness) weight (default 0)")
     p.add_argument("--optimizer", choices=OPTIMIZERS, default="lbfgs", help="default: lbfgs")
-    p.add_argument("--layers", choices=sorted(PRESETS), default=DEFAULT_PRESET,
-                   help=f"VGG19 layer preset (default {DEFAULT_PRESET})")
+    p.add_argument("--layers", choices=sorted(PRESET_NAMES), default=DEFAULT_PRESET,
+                   help=f"VGG19 layers and loss formula (default {DEFAULT_PRESET}: normalised terms, the same "
+                   "weights at any --size; seed and gatys-sum: the raw sums of the seed)")
     p.add_argument("--style-scale", type=float, default=1.0, metavar="F",
                    help="size of the style relative to --size: smaller gives finer strokes (default 1)")
     p.add_argument("--preserve-colors", action="store_true", help="keep the photo's colours (luminance-only transfer)")
@@ -106,6 +108,8 @@ def _colorize(photo, device: str) -> tuple[np.ndarray, str]:  # noqa: ANN001 - P
 
 def _style_name(spec: str, gallery: Gallery) -> str:
     """The style's display name, as the desktop app shows it (a file's name, or the gallery's)."""
+    from ..core.style.gallery import display_name
+
     if Path(spec).is_file():
         return display_name(Path(spec).stem)
     entry = gallery.find(spec)
@@ -113,6 +117,14 @@ def _style_name(spec: str, gallery: Gallery) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from ..core.events import Finished, Metrics, Progress
+    from ..core.imageio import format_from_path, read_photo, save_image
+    from ..core.provenance import Provenance
+    from ..core.style.gallery import Gallery, load_style
+    from ..core.style.gatys import StyleEngine, StyleTransfer
+
     content_path: Path = args.content
     out: Path = args.out
     if _same_file(content_path, out):
@@ -137,8 +149,12 @@ def run(args: argparse.Namespace) -> int:
         engine, content, styles, blend=args.blend, size=args.size, layers=args.layers,
         style_scale=args.style_scale, preserve_colors=args.preserve_colors, init=args.init,
     )
+    # The same defaults as the desktop app's sliders: the style's own (a blend mixes them).
+    alpha, beta = blended_weights(args.style, args.blend, args.layers)
     job = session.run(
-        args.steps, content_weight=args.content_weight, style_weight=args.style_weight,
+        args.steps,
+        content_weight=alpha if args.content_weight is None else args.content_weight,
+        style_weight=beta if args.style_weight is None else args.style_weight,
         tv_weight=args.tv_weight, optimizer=args.optimizer, preview_every=0,
     )
     finished: Finished | None = None

@@ -7,17 +7,30 @@ import json
 import sys
 from pathlib import Path
 
-from tqdm import tqdm
+from typing import TYPE_CHECKING
 
-from ..core.events import Finished, Metrics, Preview, Progress
-from ..core.networks import DISCRIMINATORS, GENERATORS
-from ..core.train import TrainConfig, train
+from ..core.defaults import DISCRIMINATOR_NAMES as DISCRIMINATORS, GENERATOR_NAMES as GENERATORS
 from .common import add_device_option, graceful_interrupt
+
+if TYPE_CHECKING:
+    from ..core.train import TrainConfig
+
+# Parser option -> TrainConfig field, where the names differ.
+_FIELD_OF = {"gan_loss": "gan_mode", "save_every": "save_every_minutes"}
+
+
+class _FromTrainConfig:
+    """Stands in for ``TrainConfig``'s defaults while the parser is built: every option defaults to None and
+    :func:`config_from_args` fills it from ``TrainConfig``. Importing ``core.train`` means importing torch,
+    which would make ``--help`` and every usage error take seconds."""
+
+    def __getattr__(self, name: str) -> None:
+        return None
 
 
 def add_training_options(p: argparse.ArgumentParser) -> None:
     """Options shared by ``train`` and ``tune``."""
-    d = TrainConfig(data_dir="", run_dir="")
+    d = _FromTrainConfig()
     p.add_argument("--epochs", type=int, default=d.epochs)
     p.add_argument("--image-size", type=int, default=d.image_size, help="training crop size in pixels")
     p.add_argument("--batch-size", type=int, default=d.batch_size)
@@ -43,6 +56,13 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
 
 
 def config_from_args(args: argparse.Namespace, data_dir: Path, run_dir: Path) -> TrainConfig:
+    from ..core.train import TrainConfig
+
+    defaults = TrainConfig(data_dir="", run_dir="")
+    for dest, value in vars(args).items():
+        field = _FIELD_OF.get(dest, dest)
+        if value is None and hasattr(defaults, field):
+            setattr(args, dest, getattr(defaults, field))
     gen_kwargs: dict = {}
     if args.base:
         gen_kwargs["base"] = args.base
@@ -74,6 +94,11 @@ def _fmt(values: dict[str, float], keys: tuple[str, ...]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from ..core.events import Finished, Metrics, Preview, Progress
+    from ..core.train import train
+
     config = config_from_args(args, args.data_dir, args.out)
     job = train(config, resume=args.resume)
     bar = None

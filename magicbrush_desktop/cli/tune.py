@@ -5,10 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tqdm import tqdm
-
-from ..core.events import Finished, Progress
-from ..core.tune import SEED_GRID, tune
 from .train import add_training_options, config_from_args
 
 
@@ -29,12 +25,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("data_dir", type=Path, metavar="DATA_DIR")
     p.add_argument("--out", type=Path, default=Path("tune-runs"), metavar="DIR")
     p.add_argument("--steps", type=int, default=200, help="training steps per run (default 200)")
-    p.add_argument("--grid", type=_grid, default=SEED_GRID, metavar="D/G,...")
+    p.add_argument("--grid", type=_grid, default=None, metavar="D/G,...",
+                   help="D/G learning-rate pairs (default: the seed's table of five)")
     add_training_options(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from ..core.events import Finished, Progress
+    from ..core.tune import SEED_GRID, tune
+
+    if args.grid is None:
+        args.grid = SEED_GRID
     base = config_from_args(args, args.data_dir, args.out)
     rows = []
     with tqdm(total=len(args.grid) * args.steps, unit="step", disable=None) as bar:

@@ -24,9 +24,9 @@ from .devices import pick_device
 from .imageio import Photo
 from .models import resolve_model
 
-# Chosen by measurement on the held-out benchmark (docs/BENCHMARKS.md): longest side, pixels.
-DEFAULT_RENDER_SIZE = 256
-MIN_RENDER_SIZE, MAX_RENDER_SIZE = 64, 2048
+# Chosen by measurement on the held-out benchmark (docs/BENCHMARKS.md): longest side, pixels. Kept in
+# .defaults so the CLI parser and the GUI panel need no torch.
+from .defaults import DEFAULT_RENDER_SIZE, MAX_RENDER_SIZE, MIN_RENDER_SIZE  # noqa: E402,F401 - re-exported
 # Full-resolution composition works on strips of about this many pixels (bounds peak memory).
 _STRIP_PIXELS = 2_000_000
 # Guided-upsampling window radius (render-size pixels) and regularisation (L in 0..1 units).

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from .defaults import DEVICE_CHOICES  # noqa: F401 - re-exported
 from .errors import MagicBrushError
-
-DEVICE_CHOICES = ("auto", "cpu", "cuda")
 
 
 def cuda_available() -> bool:

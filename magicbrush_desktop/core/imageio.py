@@ -32,7 +32,7 @@ MAX_PIXELS = 150_000_000
 READ_EXTENSIONS = frozenset(
     {".jpg", ".jpeg", ".jpe", ".png", ".tif", ".tiff", ".webp", ".bmp", ".gif", ".jfif"}
 )
-SAVE_FORMATS = {"jpg": "JPEG", "png": "PNG", "tiff": "TIFF", "webp": "WEBP"}
+from .defaults import SAVE_FORMATS  # noqa: E402 - light, shared with the CLI parser
 FORMAT_EXTENSIONS = {"jpg": ".jpg", "png": ".png", "tiff": ".tif", "webp": ".webp"}
 
 _EXIF_ORIENTATION = 0x0112

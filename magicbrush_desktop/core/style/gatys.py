@@ -7,6 +7,14 @@ The loss is exactly the one the seeds write down (BRIEF §2):
   (N_l channels × M_l positions) feature map, A the painting's; style loss ``Σ w_l E_l``;
 - total: ``α · content + β · style (+ τ · TV)``.
 
+That is the ``seed`` preset (and ``gatys-sum``). Its content term grows with the number of feature
+positions while the style term does not, so the same α/β keeps less of the photo at 1024 px than at
+256 px. The default ``gatys`` preset therefore divides each term by its value against an all-zero
+picture: content ``Σ (F − P)² / Σ P²`` and, per layer, ``Σ (G − A)² / Σ A²`` — the relative error of
+the features and of the Gram matrices. Both are dimensionless and independent of the optimisation
+size (and of how bright a painting is), so a weight means the same everywhere, and the numbers read
+as fractions: style loss 0.2 = the Gram matrices are 20 % (squared) off.
+
 Since ``1/(4N²M²) Σ (G − A)² = ¼ Σ (G/NM − A/NM)²``, Gram matrices are kept divided by ``N·M``
 (:func:`gram`): the same number, but float32 never sees the 10¹² that raw Caffe-scale Grams reach.
 
@@ -33,6 +41,7 @@ import torch.nn.functional as F
 from ..color import lab_to_rgb, rgb_to_lab
 from ..errors import MagicBrushError, ModelError
 from ..events import Event, Finished, Metrics, Preview, Progress
+from .defaults import DEFAULT_PRESET, OPTIMIZERS, PAINTING_WEIGHTS, PRESET_NAMES  # noqa: F401 - re-exported
 from .lbfgs import LBFGS
 from ..vgg import LAYER_INDEX, VGG19Features, load_vgg19
 
@@ -55,6 +64,8 @@ class LayerPreset:
     style_layer_weights: tuple[float, ...]
     content_weight: float
     style_weight: float
+    # True: each term divided by its value against a zero picture (size-independent, see the module doc).
+    normalized: bool = False
 
     @property
     def layers(self) -> tuple[str, ...]:
@@ -78,9 +89,20 @@ PRESETS: dict[str, LayerPreset] = {
         style_weight=1e3,
     ),
     # Gatys et al. 2016: content conv4_2 and style conv1_1 .. conv5_1, both taken after the ReLU
-    # (Caffe's in-place ReLU makes "conv4_2" the rectified response), w_l = 1/5.
+    # (Caffe's in-place ReLU makes "conv4_2" the rectified response), w_l = 1/5; normalised terms, so
+    # the weights hold at any size. Each gallery look has its own defaults (``defaults.LOOK_WEIGHTS``).
     "gatys": LayerPreset(
         name="gatys",
+        content_layers=("relu4_2",),
+        style_layers=("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"),
+        style_layer_weights=(0.2,) * 5,
+        content_weight=PAINTING_WEIGHTS[0],
+        style_weight=PAINTING_WEIGHTS[1],
+        normalized=True,
+    ),
+    # The same layers with the paper's raw sums (the previous default; weights depend on the size).
+    "gatys-sum": LayerPreset(
+        name="gatys-sum",
         content_layers=("relu4_2",),
         style_layers=("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"),
         style_layer_weights=(0.2,) * 5,
@@ -88,8 +110,7 @@ PRESETS: dict[str, LayerPreset] = {
         style_weight=1e4,
     ),
 }
-DEFAULT_PRESET = "gatys"
-OPTIMIZERS = ("lbfgs", "adam")
+assert tuple(PRESETS) == PRESET_NAMES
 
 
 def get_preset(name: str) -> LayerPreset:
@@ -125,6 +146,22 @@ def style_layer_loss(features: torch.Tensor, target_gram: torch.Tensor) -> torch
 def content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """``½ Σ (F − P)²`` in float32. Shapes: both (1, C, H, W)."""
     return 0.5 * (features.float() - target.float()).pow(2).sum()
+
+
+def content_norm(target: torch.Tensor, preset: LayerPreset) -> torch.Tensor | float:
+    """What the content term is divided by: its value for an all-zero picture, ``½ Σ P²`` (normalised
+    presets), else 1. Shapes: target (1, C, H, W)."""
+    if not preset.normalized:
+        return 1.0
+    return (0.5 * target.float().pow(2).sum()).clamp_min(1e-12)
+
+
+def gram_norm(target_gram: torch.Tensor, preset: LayerPreset) -> torch.Tensor | float:
+    """What a style layer's term is divided by: its value for an all-zero picture, ``¼ Σ A²``
+    (normalised presets), else 1. target_gram: (N, N) from :func:`gram`."""
+    if not preset.normalized:
+        return 1.0
+    return (0.25 * target_gram.pow(2).sum()).clamp_min(1e-12)
 
 
 def tv_loss(image: torch.Tensor) -> torch.Tensor:
@@ -514,9 +551,10 @@ class StyleTransfer:
     ) -> tuple[torch.Tensor, Losses]:
         p = self.preset
         feats = self.engine.features(x, p.layers)
-        c = sum(content_loss(feats[layer], content_t[layer]) for layer in p.content_layers)
+        c = sum(content_loss(feats[layer], content_t[layer]) / content_norm(content_t[layer], p)
+                for layer in p.content_layers)
         s = sum(
-            w * style_layer_loss(feats[layer], style_t[layer])
+            w * style_layer_loss(feats[layer], style_t[layer]) / gram_norm(style_t[layer], p)
             for layer, w in zip(p.style_layers, p.style_layer_weights)
         )
         t = tv_loss(x) if tau > 0 else x.new_zeros(())

@@ -15,6 +15,8 @@ from typing import Callable
 import cv2
 import numpy as np
 
+from .defaults import ALIASES, LOOK_INFO, look_key  # noqa: F401 - ALIASES re-exported
+
 LOOK_SIZE = 512
 
 
@@ -170,31 +172,18 @@ class Look:
     generate: Callable[..., np.ndarray]
 
 
-LOOKS: dict[str, Look] = {
-    look.key: look
-    for look in (
-        Look("comic", "Comic", "flat inks, halftone dots, black outlines", comic),
-        Look("watercolour", "Watercolour", "soft washes with pigment rims on paper", watercolour),
-        Look("stained-glass", "Stained glass", "glass mosaic cells held by lead lines", stained_glass),
-        Look("pencil", "Pencil hatching", "graphite hatching on paper", pencil),
-        Look("cubist", "Cubist facets", "angular shaded planes in earth tones", cubist),
-    )
+_GENERATORS: dict[str, Callable[..., np.ndarray]] = {
+    "comic": comic, "watercolour": watercolour, "stained-glass": stained_glass, "pencil": pencil, "cubist": cubist,
 }
-# Spellings people type.
-ALIASES = {"watercolor": "watercolour", "mosaic": "stained-glass", "stainedglass": "stained-glass",
-           "hatching": "pencil", "picasso": "cubist", "cubism": "cubist"}
+LOOKS: dict[str, Look] = {
+    key: Look(key, name, description, _GENERATORS[key]) for key, (name, description) in LOOK_INFO.items()
+}
 
 
 def find_look(name: str) -> Look | None:
     """The look called ``name`` (key, display name or alias, any case), or None."""
-    key = name.strip().lower().replace(" ", "-").replace("_", "-")
-    key = ALIASES.get(key, key)
-    if key in LOOKS:
-        return LOOKS[key]
-    for look in LOOKS.values():
-        if look.name.lower() == name.strip().lower():
-            return look
-    return None
+    key = look_key(name)
+    return LOOKS[key] if key else None
 
 
 def render_look(key: str, size: int = LOOK_SIZE) -> np.ndarray:
