@@ -44,3 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"magicbrush {args.command}: stopped", file=sys.stderr)
         return 130
+    except OSError as exc:  # a file-system failure the core did not word itself: still one line
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        print(f"magicbrush {args.command}: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 1

@@ -27,6 +27,13 @@ def _render_size(text: str) -> int:
     return value
 
 
+def _quality(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 100:
+        raise argparse.ArgumentTypeError("quality must be between 1 and 100")
+    return value
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("colorize", help="colour black-and-white photos (files or folders)",
                        description="Colour black-and-white photos. Outputs keep each photo's size, name, "
@@ -43,8 +50,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="colour strength 0..2 (default 1)")
     p.add_argument("--format", choices=sorted(SAVE_FORMATS), default=None,
                    help="output format (default: the source's, PNG for others)")
-    p.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality (default 95)")
-    p.add_argument("--skip-existing", action="store_true", help="skip photos whose output exists")
+    p.add_argument("--quality", type=_quality, default=95, help="JPEG/WebP quality 1..100 (default 95)")
+    p.add_argument("--skip-existing", action="store_true", help="skip photos whose output exists (resume)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace existing files in the output folder (default: never; a taken name gets a free "
+                   "one, NAME_colorized.jpg); sources are never replaced")
     add_device_option(p)
     p.set_defaults(func=run)
 
@@ -64,9 +74,6 @@ def run(args: argparse.Namespace) -> int:
     if not sources:
         raise MagicBrushError("give photos or folders to colorize (or --sample)")
     items = plan_batch(sources, args.out, recursive=args.recursive, fmt=args.format)
-    if not items:
-        print("No photos found.", file=sys.stderr)
-        return 1
     colorizer = Colorizer.load(args.model, args.device)
     failed: list[tuple[str, str]] = []
     written = 0
@@ -74,8 +81,11 @@ def run(args: argparse.Namespace) -> int:
     def process(photo):  # noqa: ANN001, ANN202
         return colorizer.colorize(photo, args.render_size, args.strength)
 
+    stopped_by: str | None = None
+    not_done: list[str] = []
     job = run_batch(items, process, skip_existing=args.skip_existing, fmt=args.format, quality=args.quality,
-                    provenance=Provenance(model=colorizer.name, strength=args.strength))
+                    provenance=Provenance(model=colorizer.name, strength=args.strength),
+                    overwrite=args.overwrite)
     with graceful_interrupt() as stop, tqdm(total=len(items), unit="photo", disable=None) as bar:
         try:
             for event in job:
@@ -85,16 +95,25 @@ def run(args: argparse.Namespace) -> int:
                         bar.write(f"failed: {event.source.name}: {event.error}")
                     elif not event.skipped:
                         written += 1
+                        if event.note:
+                            bar.write(f"{event.source.name}: {event.note}")
                     if stop.requested:
                         break
                 elif isinstance(event, Finished):
                     failed = event.summary["failed"]
+                    stopped_by = event.summary.get("stopped")
+                    not_done = event.summary.get("not_done", [])
         finally:
             job.close()
     if stop.requested:
         print(f"Stopped: {written} photo(s) written to {args.out}.", file=sys.stderr)
         return 130
+    if stopped_by:
+        print(f"Stopped: {stopped_by}. {written} photo(s) written to {args.out}; {len(not_done)} not tried:",
+              file=sys.stderr)
+        for name in not_done:
+            print(f"  not written: {Path(name).name}", file=sys.stderr)
     print(f"{written} photo(s) written to {args.out}" + (f", {len(failed)} failed:" if failed else "."))
     for name, reason in failed:
         print(f"  {Path(name).name}: {reason}")
-    return 1 if failed else 0
+    return 1 if failed or stopped_by else 0

@@ -1,4 +1,4 @@
-"""Pieces every subcommand shares: graceful Ctrl-C and common options."""
+"""Pieces every subcommand shares: graceful Ctrl-C (and SIGTERM) and common options."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from ..core.defaults import DEVICE_CHOICES
 
 
 class StopRequest:
-    """First Ctrl-C asks the job to stop at the next safe point; a second one interrupts at once."""
+    """First Ctrl-C (or SIGTERM, e.g. ``kill`` or a logout) asks the job to stop at the next safe point,
+    so temporary files are removed and training saves ``last.pt``; a second one interrupts at once."""
 
     def __init__(self) -> None:
         self.requested = False
@@ -32,10 +33,13 @@ def graceful_interrupt() -> Iterator[StopRequest]:
     except ValueError:  # not the main thread (tests): no handler, plain KeyboardInterrupt
         yield stop
         return
+    previous_term = signal.signal(signal.SIGTERM, stop._handler) if hasattr(signal, "SIGTERM") else None
     try:
         yield stop
     finally:
         signal.signal(signal.SIGINT, previous)
+        if previous_term is not None:
+            signal.signal(signal.SIGTERM, previous_term)
 
 
 def add_device_option(parser: argparse.ArgumentParser) -> None:

@@ -18,7 +18,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     msub.add_parser("verify", help="check shipped models against their checksums").set_defaults(func=run_verify)
     inst = msub.add_parser("install", help="add a trained model (.pt) to your models")
     inst.add_argument("path", type=Path)
-    inst.add_argument("--name", required=True)
+    inst.add_argument("--name", required=True, help="the shipped models' names are reserved")
+    inst.add_argument("--force", action="store_true", help="replace an installed model of the same name")
     inst.set_defaults(func=run_install)
     dl = msub.add_parser("download", help="download optional weights (needs internet)")
     dl.add_argument("what", choices=("vgg19",), help="vgg19: torchvision's ImageNet VGG19 for style transfer")
@@ -41,28 +42,44 @@ def run_list(args: argparse.Namespace) -> int:
             figures = "  PSNR {psnr:.2f} SSIM {ssim:.3f} colourfulness {colourfulness:.1f}".format(
                 **{k: m.metrics.get(k, float("nan")) for k in ("psnr", "ssim", "colourfulness")})
         print(f"{mark} {m.name:32} {m.origin:8} {m.path}{figures}")
+    from ..core.models import shadowing_files
+
+    for m in shadowing_files():
+        print(f"  ignored: {m.path} (the name '{m.name}' belongs to a shipped model)")
     print(f"VGG19 weights for style transfer: {', '.join(vgg.available_sources())}")
     return 0
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    from ..core.models import list_models, sha256_of
+    """Every shipped model of the manifest against its checksum; files that use a shipped name."""
+    from ..core.models import read_manifest, sha256_of, shadowing_files
+    from ..core.paths import bundled_models_dir
 
     bad = 0
-    for m in list_models():
-        if m.origin == "bundled" and m.sha256:
-            ok = sha256_of(m.path) == m.sha256
-            bad += not ok
-            print(f"{'ok' if ok else 'DAMAGED':8} {m.name}")
+    entries = read_manifest().get("models", [])
+    if not entries:
+        print("No shipped models listed (models/manifest.json is missing or empty).")
+        return 1
+    for entry in entries:
+        path = bundled_models_dir() / entry.get("file", "")
+        if not path.is_file():
+            status = "MISSING"
+        elif not entry.get("sha256"):
+            status = "NO-SUM"
+        else:
+            status = "ok" if sha256_of(path) == entry["sha256"] else "DAMAGED"
+        bad += status != "ok"
+        print(f"{status:8} {entry.get('name')}  {path}")
+    for m in shadowing_files():
+        print(f"{'ignored':8} {m.path}: named like the shipped model '{m.name}'; it is not used")
     return 1 if bad else 0
 
 
 def run_install(args: argparse.Namespace) -> int:
-    from ..core.checkpoint import load_checkpoint
     from ..core.models import install_trained_model
 
-    load_checkpoint(args.path)  # refuse anything that is not a readable colorizer
-    target = install_trained_model(args.path, args.name)
+    # Refuses anything that is not a working colorizer, a shipped name, and (without --force) a taken one.
+    target = install_trained_model(args.path, args.name, force=args.force)
     print(f"installed {args.name}: {target}")
     return 0
 

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..core.errors import MagicBrushError, PhotoError
+from ..core.files import check_output_file
+from ..core.limits import check_style_size
 # Only light modules at the top: the parser (and --help) must not wait for torch; run() imports the rest.
 from ..core.style.defaults import (
     DEFAULT_PRESET, DEFAULT_SIZE, DEFAULT_STEPS, LOOK_INFO, OPTIMIZERS, PRESET_NAMES, blended_weights,
@@ -84,10 +86,39 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--init", choices=("content", "noise"), default="content", help="starting picture (default content)")
     p.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="auto",
                    help="VGG arithmetic: auto uses bfloat16 on CPUs with native support (default auto)")
-    p.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality (default 95)")
+    p.add_argument("--quality", type=_quality, default=95, help="JPEG/WebP quality 1..100 (default 95)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace OUT if it exists (default: refuse); the inputs are never replaced")
     p.add_argument("--json", action="store_true", help="print one JSON line with the losses and timing at the end")
     add_device_option(p)
     p.set_defaults(func=run)
+
+
+def _quality(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 100:
+        raise argparse.ArgumentTypeError("quality must be between 1 and 100")
+    return value
+
+
+def _input_files(args: argparse.Namespace, gallery: Gallery) -> list[Path]:
+    """Every file the run reads: the photo, painting files (given or from the gallery), the colorizer."""
+    files = [Path(args.content)]
+    for spec in args.style:
+        if Path(spec).is_file():
+            files.append(Path(spec))
+        else:
+            entry = gallery.find(spec)
+            if entry is not None and entry.path is not None:
+                files.append(Path(entry.path))
+    if args.colorize_first:
+        from ..core.models import resolve_model
+
+        try:
+            files.append(resolve_model(None))
+        except MagicBrushError:
+            pass  # reported when the colorizer loads
+    return files
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -134,9 +165,13 @@ def run(args: argparse.Namespace) -> int:
         raise PhotoError(f"the output folder does not exist: {out.parent}")
     if args.blend is not None and len(args.blend) != len(args.style):
         raise MagicBrushError(f"--blend has {len(args.blend)} weights for {len(args.style)} styles")
+    gallery = Gallery()
+    # Before any work: never over an input, never over an existing file unless --overwrite, and a
+    # folder that accepts the file.
+    check_output_file(out, _input_files(args, gallery), overwrite=args.overwrite)
 
     photo = read_photo(content_path)
-    gallery = Gallery()
+    check_style_size(photo.rgb.shape[:2], args.size, args.style_scale)
     styles = [load_style(s, gallery) for s in args.style]
     model_name = None
     if args.colorize_first:
@@ -179,7 +214,8 @@ def run(args: argparse.Namespace) -> int:
         return 130
 
     provenance = Provenance(model=model_name, styles=tuple(_style_name(s, gallery) for s in args.style))
-    save_image(out, finished.result, like=photo, quality=args.quality, provenance=provenance)
+    save_image(out, finished.result, like=photo, quality=args.quality, provenance=provenance,
+               replace=args.overwrite)
     s = finished.summary
     if args.json:
         ini, fin = s["losses_initial"], s["losses_final"]

@@ -1,8 +1,11 @@
 """Batch processing of files and folders: plan where each output goes, then process one file at a time.
 
 Outputs keep each source's path relative to the folder it was found in, and its stem. A batch never
-writes over a source, writes every file atomically, skips non-image files in folders quietly, and
-carries on past unreadable files, listing each with its reason at the end.
+writes over a source, nor over any file it did not create unless asked to (``overwrite``): a taken
+name gets a free one beside it (``NAME_colorized.jpg``, ``NAME_colorized-2.jpg``, ...; see
+:mod:`.files`). It writes every file atomically, skips non-image files in folders quietly, carries on
+past unreadable or unwritable files, listing each with its reason at the end, and stops on a full disk
+with the list of what was and was not written.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from .errors import MagicBrushError
+from .errors import MagicBrushError, OutputExists, WriteError
 from .events import FileDone, Finished, Progress
+from .files import check_output_folder, free_path, is_part_file, remove_stale_parts
 from .imageio import FORMAT_EXTENSIONS, Photo, format_from_path, is_image_path, read_photo, save_image
 from .provenance import Provenance
 
@@ -49,10 +53,12 @@ def plan_batch(
     in folders are taken only if they have an image extension.
 
     Raises:
-        MagicBrushError: a source does not exist, or an output would overwrite a source.
+        MagicBrushError: a source does not exist, an output would overwrite a source, no photo is
+            found (the message says why), or the output folder cannot be used (a file, read-only).
     """
-    out_dir = Path(out_dir).resolve()
+    out_dir = Path(out_dir).expanduser().resolve()
     items: list[BatchItem] = []
+    in_output, not_images = 0, 0
     for src in map(Path, sources):
         if not src.exists():
             raise MagicBrushError(f"'{src}' does not exist")
@@ -60,9 +66,13 @@ def plan_batch(
             pattern = "**/*" if recursive else "*"
             root = src.resolve()
             for path in sorted(root.glob(pattern)):
-                if not path.is_file() or not is_image_path(path) or path.name.startswith("."):
+                if not path.is_file() or path.name.startswith("."):
                     continue
-                if out_dir != root and _inside(path, out_dir):
+                if not is_image_path(path):
+                    not_images += 1
+                    continue
+                if out_dir != root and _inside(out_dir, root) and _inside(path, out_dir):
+                    in_output += 1
                     continue  # earlier outputs, when the output folder sits inside a source folder
                 rel = path.relative_to(root)
                 ext = FORMAT_EXTENSIONS[_output_format(path, fmt)]
@@ -85,6 +95,15 @@ def plan_batch(
                 f"'{item.output.name}'; process them separately or choose one output format"
             )
         seen[item.output] = item.source
+    if not items:
+        names = ", ".join(f"'{s}'" for s in sources)
+        if in_output:
+            raise MagicBrushError(f"the {in_output} photo(s) in {names} all lie inside the output folder "
+                                  f"'{out_dir}' (taken as earlier results); choose an output folder outside it")
+        hint = "" if recursive else "; add -r (Include sub-folders) to look in sub-folders"
+        extra = f" ({not_images} other file(s) are not photos)" if not_images else ""
+        raise MagicBrushError(f"no photos found in {names}{extra}{hint}")
+    check_output_folder(out_dir)
     return items
 
 
@@ -104,16 +123,33 @@ def run_batch(
     fmt: str | None = None,
     quality: int = 95,
     provenance: Provenance | None = None,
+    overwrite: bool = False,
+    tag: str = "colorized",
 ) -> Iterator[Progress | FileDone | Finished]:
     """Process files one at a time; yields Progress before each file, FileDone after it, then Finished.
 
     ``process`` maps a photo to (H, W, 3) uint8 RGB. Stopping (``close()``) between files leaves
-    nothing partial: each output appears whole (atomic rename) or not at all.
-    The summary: {"done": n, "skipped": n, "failed": [(file name, reason), ...], "seconds": s}.
+    nothing partial: each output appears whole (atomic rename) or not at all; temporary files a killed
+    run left behind for these outputs are removed first.
+
+    An output name already taken by a file this run did not write is never replaced unless
+    ``overwrite``: the result goes to a free name (``STEM_TAG.EXT``, ``STEM_TAG-2.EXT``, ...) and its
+    FileDone carries a ``note``. ``skip_existing`` skips photos whose output exists instead (resume).
+    A full disk stops the batch after that file.
+
+    The summary: {"done": n, "skipped": n, "failed": [(file name, reason), ...], "seconds": s,
+    "renamed": [(source, output), ...], "stopped": None or the reason (e.g. the disk is full),
+    "not_done": [sources never tried]}.
     ``provenance`` is recorded in each output's metadata (see :mod:`.provenance`).
     """
+    if not 1 <= int(quality) <= 100:
+        raise MagicBrushError(f"quality must be between 1 and 100 (got {quality})")
+    _remove_stale_parts(items, tag)
     done, skipped = 0, 0
     failed: list[tuple[str, str]] = []
+    renamed: list[tuple[str, str]] = []
+    stopped: str | None = None
+    not_done: list[str] = []
     started = time.monotonic()
     for index, item in enumerate(items):
         yield Progress(index, len(items), item.source.name)
@@ -121,11 +157,34 @@ def run_batch(
             skipped += 1
             yield FileDone(item.source, item.output, skipped=True)
             continue
+        note = None
         try:
             photo = read_photo(item.source)
             rgb = process(photo)
-            save_image(item.output, rgb, like=photo, fmt=fmt or format_from_path(item.output), quality=quality,
-                       provenance=provenance)
+            out_fmt = fmt or format_from_path(item.output)
+            target = item.output
+            for _attempt in range(3):
+                if not overwrite:
+                    target = free_path(item.output, tag)
+                try:
+                    save_image(target, rgb, like=photo, fmt=out_fmt, quality=quality, provenance=provenance,
+                               replace=overwrite)
+                    break
+                except OutputExists:
+                    continue  # another program took the name meanwhile: the next free one
+            else:
+                raise MagicBrushError(f"no free name for '{item.output.name}'")
+            if target != item.output:
+                note = f"'{item.output.name}' already exists there; written as '{target.name}'"
+                renamed.append((str(item.source), str(target)))
+        except WriteError as exc:
+            failed.append((str(item.source), str(exc)))
+            yield FileDone(item.source, error=str(exc))
+            if exc.disk_full:
+                stopped = "the disk is full"
+                not_done = [str(i.source) for i in items[index + 1:]]
+                break
+            continue
         except MagicBrushError as exc:
             failed.append((str(item.source), str(exc)))
             yield FileDone(item.source, error=str(exc))
@@ -134,8 +193,35 @@ def run_batch(
             failed.append((str(item.source), "not enough memory for this photo"))
             yield FileDone(item.source, error="not enough memory for this photo")
             continue
+        except OSError as exc:  # e.g. a source folder that vanished; never a traceback
+            failed.append((str(item.source), exc.strerror or str(exc)))
+            yield FileDone(item.source, error=exc.strerror or str(exc))
+            continue
         done += 1
-        yield FileDone(item.source, item.output)
-    yield Progress(len(items), len(items), "finished")
-    yield Finished(None, {"done": done, "skipped": skipped, "failed": failed,
-                          "seconds": time.monotonic() - started})
+        yield FileDone(item.source, target, note=note)
+    yield Progress(len(items), len(items), "stopped: " + stopped if stopped else "finished")
+    yield Finished(None, {"done": done, "skipped": skipped, "failed": failed, "renamed": renamed,
+                          "stopped": stopped, "not_done": not_done, "seconds": time.monotonic() - started})
+
+
+def _remove_stale_parts(items: list[BatchItem], tag: str) -> None:
+    """Delete ``.NAME.XXXXXXXX.part`` files a killed run left for these outputs (or their free names)."""
+    by_folder: dict[Path, list[BatchItem]] = {}
+    for item in items:
+        by_folder.setdefault(item.output.parent, []).append(item)
+    for folder, group in by_folder.items():
+        if not folder.is_dir():
+            continue
+        names = {i.output.name for i in group}
+        prefixes = {(f"{i.output.stem}_{tag}", i.output.suffix) for i in group}
+        try:
+            entries = [e.name for e in folder.iterdir() if is_part_file(e)]
+        except OSError:
+            continue
+        ours = set()
+        for entry in entries:
+            inner = entry[1:].rsplit(".", 2)[0]  # .NAME.XXXXXXXX.part -> NAME
+            if inner in names or any(inner.startswith(p) and inner.endswith(x) for p, x in prefixes):
+                ours.add(inner)
+        if ours:
+            remove_stale_parts(folder, ours)

@@ -20,8 +20,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from .errors import ModelError
+from .errors import MagicBrushError, ModelError
 from .imageio import atomic_write_bytes
+from .limits import check_model_parameters
 from .networks import build_generator, trainable_state_dict
 
 FORMAT = "magicbrush-colorizer"
@@ -104,15 +105,34 @@ def generator_from_checkpoint(ckpt: dict[str, Any], *, pretrained_parts: bool = 
     shipped weights; any other missing or unexpected weight is an error.
     """
     arch = ckpt["arch"]
+    if not isinstance(arch, dict) or not isinstance(arch.get("name"), str) or not isinstance(
+            arch.get("kwargs", {}), dict):
+        raise ModelError("the model file's architecture entry is damaged")
     kwargs = dict(arch.get("kwargs", {}))
     if "pretrained" in _init_params(arch["name"]):
         kwargs["pretrained"] = pretrained_parts and kwargs.get("freeze_encoder", True)
+    # Count the weights first on the meta device (no memory): a file declaring a giant width must be
+    # refused, not allocated (terabytes for base=1e7).
+    meta_kwargs = {**kwargs, "pretrained": False} if "pretrained" in kwargs else kwargs
+    try:
+        with torch.device("meta"):
+            n_params = sum(p.numel() for p in build_generator(arch["name"], **meta_kwargs).parameters())
+    except (TypeError, ValueError, RuntimeError, OverflowError) as exc:
+        raise ModelError(f"the model's architecture is not one this version knows: {exc}") from exc
+    try:
+        check_model_parameters(n_params, "the model")
+    except MagicBrushError as exc:
+        raise ModelError(str(exc)) from exc
     try:
         model = build_generator(arch["name"], **kwargs)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RuntimeError, OverflowError) as exc:
         raise ModelError(f"the model's architecture is not one this version knows: {exc}") from exc
     sd = {k: v.float() if v.is_floating_point() else v for k, v in ckpt["state_dict"].items()}
-    result = model.load_state_dict(sd, strict=False)
+    try:
+        result = model.load_state_dict(sd, strict=False)
+    except RuntimeError as exc:  # weights of other shapes than the architecture declares
+        first = str(exc).split("\n\t")[1] if "\n\t" in str(exc) else str(exc)
+        raise ModelError(f"the model file does not match its architecture ({first.strip()})") from exc
     frozen_missing = [k for k in result.missing_keys if not k.startswith("encoder.")]
     if frozen_missing or result.unexpected_keys:
         raise ModelError(
@@ -120,6 +140,23 @@ def generator_from_checkpoint(ckpt: dict[str, Any], *, pretrained_parts: bool = 
             f"(missing {frozen_missing[:3]}, unexpected {result.unexpected_keys[:3]})"
         )
     return model.eval()
+
+
+def validate_model(ckpt: dict[str, Any], name: str = "the model") -> None:
+    """Check that a checkpoint's generator builds, loads its weights and colours a tiny picture.
+
+    Raises:
+        ModelError: with the reason (unknown or oversized architecture, weights that do not match, a
+            forward pass that fails or gives the wrong shape or non-finite numbers).
+    """
+    model = generator_from_checkpoint(ckpt)
+    try:
+        with torch.no_grad():
+            out = model(torch.zeros(1, 1, 32, 32))
+    except Exception as exc:  # noqa: BLE001 - any failure here means the file is unusable
+        raise ModelError(f"'{name}' does not run: {exc}") from exc
+    if tuple(out.shape) != (1, 2, 32, 32) or not bool(torch.isfinite(out).all()):
+        raise ModelError(f"'{name}' does not produce colours (output {tuple(out.shape)})")
 
 
 def _init_params(name: str) -> set[str]:

@@ -15,3 +15,28 @@ class ModelError(MagicBrushError):
 
 class Cancelled(MagicBrushError):
     """A long job stopped because the user asked it to."""
+
+
+class WriteError(PhotoError):
+    """A file could not be written (read-only folder, full disk, a folder in the way...).
+
+    ``errno`` keeps the system's reason, so a batch can stop on a full disk and carry on otherwise.
+    """
+
+    def __init__(self, message: str, errno: int | None = None) -> None:
+        super().__init__(message)
+        self.errno = errno
+
+    @property
+    def disk_full(self) -> bool:
+        import errno as _errno
+
+        return self.errno in (_errno.ENOSPC, getattr(_errno, "EDQUOT", _errno.ENOSPC))
+
+
+class OutputExists(MagicBrushError):
+    """The output file exists and the user did not ask to replace it."""
+
+    def __init__(self, path, hint: str = "use --overwrite to replace it, or choose another name") -> None:  # noqa: ANN001
+        super().__init__(f"'{path}' already exists; {hint}")
+        self.path = path

@@ -48,12 +48,16 @@ class Metrics:
 
 @dataclass(frozen=True)
 class FileDone:
-    """One file of a batch finished: ``output`` written, or ``error`` says why not, or ``skipped``."""
+    """One file of a batch finished: ``output`` written, or ``error`` says why not, or ``skipped``.
+
+    ``note`` says what the user should know, e.g. that the usual name was taken and another was used.
+    """
 
     source: Path
     output: Path | None = None
     error: str | None = None
     skipped: bool = False
+    note: str | None = None
 
 
 @dataclass(frozen=True)

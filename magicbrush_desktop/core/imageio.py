@@ -8,8 +8,6 @@ their precision). Writing is atomic (temporary file + rename) and never touches 
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -250,27 +248,16 @@ def encode_image(
     return buf.getvalue()
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
+def atomic_write_bytes(path: Path, data: bytes, *, replace: bool = True) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder and a rename.
 
-    A crash or Ctrl-C leaves either the old file or the new one, never half a file.
+    A crash or Ctrl-C leaves either the old file or the new one, never half a file. ``replace=False``
+    never replaces an existing file (:class:`.errors.OutputExists`). An OSError (read-only folder, full
+    disk) becomes a readable :class:`.errors.WriteError` keeping its ``errno`` (see :mod:`.files`).
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        # mkstemp makes owner-only files; a saved photo gets the usual permissions (umask applies).
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from .files import atomic_write
+
+    atomic_write(path, data, replace=replace)
 
 
 def save_image(
@@ -283,6 +270,7 @@ def save_image(
     alpha: np.ndarray | None = None,
     provenance: "Provenance | None" = None,
     keep_metadata: bool = True,
+    replace: bool = True,
 ) -> Path:
     """Save RGB pixels atomically, carrying over alpha, ICC and EXIF from ``like``.
 
@@ -317,5 +305,5 @@ def save_image(
         quality=quality,
         xmp=xmp,
     )
-    atomic_write_bytes(path, data)
+    atomic_write_bytes(path, data, replace=replace)
     return path

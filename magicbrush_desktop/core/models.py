@@ -1,5 +1,9 @@
 """Finding colorizer models: by explicit path, then ``MAGICBRUSH_MODELS``, then the user's models folder,
 then the models shipped with the app (``models/manifest.json`` lists those, with sha256 checksums).
+
+The shipped models' names are reserved: a file of such a name elsewhere never hides the shipped,
+checksummed model (``models verify`` names it), and ``install`` refuses them. Installing over a user
+model of the same name needs ``force``; an installed model is first checked to build and run.
 """
 
 from __future__ import annotations
@@ -8,6 +12,7 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +34,7 @@ class ModelInfo:
     description: str = ""
     metrics: dict[str, Any] = field(default_factory=dict)
     sha256: str | None = None
+    licence: str = ""  # the terms of use (the manifest's "licence"), shown in the picker and About
 
 
 def sha256_of(path: Path) -> str:
@@ -55,21 +61,44 @@ def _env_dirs() -> list[Path]:
     return [Path(p) for p in value.split(os.pathsep) if p]
 
 
-def list_models() -> list[ModelInfo]:
-    """Every model found, in lookup order (a name found earlier hides the same name later)."""
-    found: dict[str, ModelInfo] = {}
+def shipped_names() -> set[str]:
+    """Names of the models shipped with the app (reserved)."""
+    return {entry["name"] for entry in read_manifest().get("models", []) if "name" in entry}
+
+
+def _found_files() -> list[ModelInfo]:
+    found: list[ModelInfo] = []
     for origin, folders in (("env", _env_dirs()), ("user", [user_models_dir()])):
         for folder in folders:
-            if folder.is_dir():
-                for path in sorted(folder.glob(f"*{MODEL_SUFFIX}")):
-                    found.setdefault(path.stem, ModelInfo(path.stem, path, origin))
+            try:
+                if folder.is_dir():
+                    found += [ModelInfo(p.stem, p, origin) for p in sorted(folder.glob(f"*{MODEL_SUFFIX}"))]
+            except OSError:  # an unreadable folder offers no models; it is not an error
+                continue
+    return found
+
+
+def shadowing_files() -> list[ModelInfo]:
+    """Files in $MAGICBRUSH_MODELS or the user folder named like a shipped model (they are ignored)."""
+    reserved = shipped_names()
+    return [m for m in _found_files() if m.name in reserved]
+
+
+def list_models() -> list[ModelInfo]:
+    """Every model found, in lookup order (a name found earlier hides the same name later), except that
+    a shipped model's name is reserved: files of that name elsewhere are ignored."""
+    found: dict[str, ModelInfo] = {}
+    reserved = shipped_names()
+    for info in _found_files():
+        if info.name not in reserved:
+            found.setdefault(info.name, info)
     manifest = read_manifest()
     for entry in manifest.get("models", []):
         path = bundled_models_dir() / entry["file"]
         if path.is_file():
             found.setdefault(entry["name"], ModelInfo(
                 entry["name"], path, "bundled", entry.get("description", ""), entry.get("metrics", {}),
-                entry.get("sha256")))
+                entry.get("sha256"), entry.get("licence", "")))
     return list(found.values())
 
 
@@ -102,14 +131,64 @@ def resolve_model(model: str | Path | None = None) -> Path:
     raise ModelError(f"no model named '{text}' (available: {names})")
 
 
-def install_trained_model(checkpoint_path: Path, name: str) -> Path:
-    """Copy a finished training's checkpoint into the user's models folder under ``name``."""
+def safe_model_name(name: str) -> str:
     safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in name).strip("-.")
     if not safe:
         raise ModelError("a model needs a name made of letters, digits, '-' or '_'")
-    target = user_models_dir() / f"{safe}{MODEL_SUFFIX}"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".part")
-    shutil.copyfile(checkpoint_path, tmp)
-    os.replace(tmp, target)
+    return safe
+
+
+def user_model_path(name: str) -> Path:
+    """Where ``install_trained_model(..., name)`` puts a model (it may exist already)."""
+    return user_models_dir() / f"{safe_model_name(name)}{MODEL_SUFFIX}"
+
+
+def install_trained_model(checkpoint_path: Path, name: str, *, force: bool = False) -> Path:
+    """Copy a finished training's checkpoint into the user's models folder under ``name``.
+
+    The file is checked first: a readable Magic Brush colorizer whose architecture builds and runs on a
+    tiny input. The copy is atomic (a hidden ``.NAME.pt.XXXXXXXX.part``, removed on any failure).
+
+    Raises:
+        ModelError: a shipped model's name (reserved), a user model of that name exists and ``force``
+            is False, the file is not a working colorizer, or the user folder cannot be written (no or
+            read-only home folder, full disk), with the reason.
+    """
+    from .checkpoint import load_checkpoint, validate_model
+    from .files import remove_stale_parts, write_error
+
+    safe = safe_model_name(name)
+    if safe in shipped_names():
+        raise ModelError(f"'{safe}' is the name of a model shipped with Magic Brush; choose another name")
+    source = Path(checkpoint_path)
+    validate_model(load_checkpoint(source), source.name)
+    folder = user_models_dir()
+    target = folder / f"{safe}{MODEL_SUFFIX}"
+    if target.exists() and not force:
+        raise ModelError(f"a model named '{safe}' is already installed ({target}); use --force to replace it")
+    try:
+        if target.exists() and os.path.samefile(source, target):
+            return target
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ModelError(f"cannot install into your models folder: {write_error(exc, folder)}") from exc
+    remove_stale_parts(folder, {target.name})
+    tmp: Path | None = None
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
+        tmp = Path(tmp_name)
+        with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
+            shutil.copyfileobj(src, out, 1 << 20)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except OSError as exc:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        raise ModelError(f"cannot install the model: {write_error(exc, target)}") from exc
+    except BaseException:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        raise
     return target

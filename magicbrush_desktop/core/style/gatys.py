@@ -41,6 +41,7 @@ import torch.nn.functional as F
 from ..color import lab_to_rgb, rgb_to_lab
 from ..errors import MagicBrushError, ModelError
 from ..events import Event, Finished, Metrics, Preview, Progress
+from ..limits import check_style_size
 from .defaults import DEFAULT_PRESET, OPTIMIZERS, PAINTING_WEIGHTS, PRESET_NAMES  # noqa: F401 - re-exported
 from .lbfgs import LBFGS
 from ..vgg import LAYER_INDEX, VGG19Features, load_vgg19
@@ -437,6 +438,8 @@ class StyleTransfer:
             raise MagicBrushError("at least one style image is needed")
         if size < 16:
             raise MagicBrushError(f"size must be at least 16 px (got {size})")
+        # A size the machine's memory cannot hold is refused here, for every front end (limits.py).
+        check_style_size(content.shape[:2], size, style_scale)
         if not 0.05 <= style_scale <= 8:
             raise MagicBrushError(f"style scale must be between 0.05 and 8 (got {style_scale})")
         if init not in ("content", "noise"):
