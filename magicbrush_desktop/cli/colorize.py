@@ -55,6 +55,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--overwrite", action="store_true",
                    help="replace existing files in the output folder (default: never; a taken name gets a free "
                    "one, NAME_colorized.jpg); sources are never replaced")
+    p.add_argument("--hints", type=Path, default=None, metavar="FILE",
+                   help="colour hints (sidecar JSON) for the one photo given; without it, NAME.hints.json "
+                   "beside each photo is used when present")
+    p.add_argument("--no-hints", action="store_true", help="ignore hint sidecars: automatic colours only")
     add_device_option(p)
     p.set_defaults(func=run)
 
@@ -78,8 +82,18 @@ def run(args: argparse.Namespace) -> int:
     failed: list[tuple[str, str]] = []
     written = 0
 
+    from ..core.hints import colorize_with_hints, hints_for_photo
+
+    hints_file = getattr(args, "hints", None)
+    if hints_file is not None and (len(items) != 1 or getattr(args, "no_hints", False)):
+        raise MagicBrushError("--hints goes with exactly one photo (folders use NAME.hints.json beside each photo)"
+                              if len(items) != 1 else "--hints and --no-hints contradict each other")
+
     def process(photo):  # noqa: ANN001, ANN202
-        return colorizer.colorize(photo, args.render_size, args.strength)
+        hints, message = hints_for_photo(photo, hints_file, use_sidecar=not getattr(args, "no_hints", False))
+        if message:
+            tqdm.write(f"{photo.path.name if photo.path else 'photo'}: {message}", file=sys.stderr)
+        return colorize_with_hints(colorizer, photo, hints, args.render_size, args.strength)
 
     stopped_by: str | None = None
     not_done: list[str] = []
