@@ -116,6 +116,9 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_menus()
         self._connect_panels()
+        from .hints_controller import HintsController  # the magic brush: its panel, overlay and actions
+
+        self.hint_tool = HintsController(self)  # adds the Brush tab, toolbar button and Image menu entries
         self.colorize_panel.set_device(self.app_settings.device)
         if self.app_settings.model:
             self.colorize_panel.refresh_models(select=self.app_settings.model)
@@ -186,6 +189,7 @@ class MainWindow(QMainWindow):
         view.addAction(self.side_action)
         view.addAction(self.dock.toggleViewAction())
         image = bar.addMenu("&Image")
+        self.image_menu = image
         for a in (self.colorize_action, self.stylize_action, self.stop_action):
             image.addAction(a)
         tools = bar.addMenu("&Tools")
@@ -400,6 +404,7 @@ class MainWindow(QMainWindow):
         key = (model, device)
         cached = self._colorizer if self._colorizer_key == key else None
         photo = self.photo
+        with_hints = self.hint_tool.prepare_colorize(photo)
 
         def job():
             colorizer = cached
@@ -407,7 +412,7 @@ class MainWindow(QMainWindow):
                 yield Progress(0, 3, f"loading model {model}")
                 colorizer = Colorizer.load(model, device)
             yield Progress(1, 3, "predicting colours")
-            chroma = colorizer.predict(photo, render)
+            chroma = with_hints(colorizer.predict(photo, render))
             yield Progress(2, 3, "composing at full resolution")
             rgb = colorizer.compose(photo, chroma, strength)
             yield Finished((colorizer, chroma, rgb, strength))
@@ -488,7 +493,7 @@ class MainWindow(QMainWindow):
             return None
         if self.step.kind == "stylized":
             return self.step.content
-        return self.step.image
+        return self.hint_tool.full_image(self.step)
 
     def run_style(self, *, warm: bool = False) -> None:
         """Start a style run; ``warm`` continues the current session from its current picture."""
@@ -614,7 +619,7 @@ class MainWindow(QMainWindow):
     # --- saving -------------------------------------------------------------------------------------
 
     def current_image(self) -> np.ndarray | None:
-        return self.step.image if self.step is not None else None
+        return self.hint_tool.full_image(self.step) if self.step is not None else None
 
     def save(self) -> None:
         if self.save_path is None:
@@ -645,6 +650,7 @@ class MainWindow(QMainWindow):
             self.show_error("Cannot save", str(exc))
             return None
         self.save_path = written
+        self.hint_tool.saved(written)
         self.statusBar().showMessage(f"Saved {written}", 6000)
         return written
 
