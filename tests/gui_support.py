@@ -56,6 +56,16 @@ def message_boxes(parent: QWidget) -> list[QMessageBox]:
     return [b for b in parent.findChildren(QMessageBox) if b.isVisible()]
 
 
+def settle_for_close(window) -> None:
+    """Before pytest-qt closes a test's window: stop its jobs and mark the result saved, so closing
+    asks nothing (tests of the "save changes?" prompt answer it themselves)."""
+    for dialog in (window.batch_dialog, window.train_dialog):
+        if dialog is not None:
+            dialog.stop_and_wait()
+    window.cancel_jobs(wait=True)
+    window.undo_stack.setClean()
+
+
 @pytest.fixture
 def make_window(qtbot, tiny_model, tmp_path):
     """Build main windows on the tiny model, a tiny VGG and a gallery with two generated paintings."""
@@ -72,7 +82,7 @@ def make_window(qtbot, tiny_model, tmp_path):
 
     def make():
         w = MainWindow(style_engine=tiny_style_engine(), gallery=StyleGallery(Gallery(user_dir=tmp_path / "user-styles", pack_dir=styles)))
-        qtbot.addWidget(w)
+        qtbot.addWidget(w, before_close_func=settle_for_close)
         # The shipped model is the app's default; these flows run on the tiny one for speed.
         w.colorize_panel.refresh_models(select="tiny")
         w.resize(900, 600)
@@ -86,6 +96,31 @@ def make_window(qtbot, tiny_model, tmp_path):
     yield make
     for w in windows:
         w.cancel_jobs(wait=True)
+
+
+def answer_next_prompt(button: str = "discard", tries: int = 400) -> list[str]:
+    """Click ``button`` ("save", "discard" — also "Stop and Quit" — or "cancel") on the next modal
+    "save changes?" prompt as soon as it shows. Returns a list that receives the prompt's text."""
+    from PySide6.QtCore import QTimer
+
+    seen: list[str] = []
+
+    def click(left: int = tries) -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox) or box.objectName() != "unsaved_prompt":
+            if left > 0:
+                QTimer.singleShot(10, lambda: click(left - 1))
+            return
+        seen.append(box.text())
+        std = {"save": QMessageBox.StandardButton.Save, "cancel": QMessageBox.StandardButton.Cancel,
+               "discard": QMessageBox.StandardButton.Discard}[button]
+        target = box.button(std)
+        if target is None and button == "discard":
+            target = next(b for b in box.buttons() if b.objectName() == "stop_and_continue")
+        target.click()
+
+    QTimer.singleShot(0, click)
+    return seen
 
 
 def wait_idle(qtbot, window, timeout: int = 30_000) -> None:

@@ -10,7 +10,7 @@ from PIL import Image
 from magicbrush_desktop.core.imageio import read_photo
 
 from .conftest import make_colour_image
-from .gui_support import make_window, write_grey_photo  # noqa: F401
+from .gui_support import answer_next_prompt, make_window, write_grey_photo  # noqa: F401
 
 
 def _album(tmp_path: Path) -> Path:
@@ -124,8 +124,8 @@ def test_train_dialog_one_tiny_epoch_installs_model(make_window, qtbot, tmp_path
     assert dialog.loss_chart.point_count("G_L1") >= 1 and dialog.loss_chart.point_count("D_real") >= 1
     assert dialog.val_chart.point_count("psnr") == 1
     assert dialog.sample.pixmap() is not None and not dialog.sample.pixmap().isNull()
-    # The finished model is in the picker, selected.
-    assert w.colorize_panel.model_name() == "family-album"
+    # The finished model is in the picker; the model in use stays selected (issue 13).
+    assert w.colorize_panel.model_name() == "tiny"
     assert w.colorize_panel.model_combo.findData("family-album") >= 0
     assert dialog.resume_button.isEnabled()  # last.pt is there: more epochs can continue this run
 
@@ -142,5 +142,7 @@ def test_train_dialog_stop_saves_and_resume_continues(make_window, qtbot, tmp_pa
     points = dialog.loss_chart.point_count("G_L1")
     assert dialog.start(resume=True)
     qtbot.waitUntil(lambda: dialog.loss_chart.point_count("G_L1") > points, timeout=60_000)
+    asked = answer_next_prompt("discard")  # "Stop training and quit?"
     w.close()  # closing the app stops training cleanly (saving last.pt again)
+    assert asked and "training" in asked[0]
     assert dialog.job is None or dialog.job.isFinished()

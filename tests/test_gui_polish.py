@@ -8,7 +8,7 @@ from PIL import Image
 from magicbrush_desktop.core.imageio import read_photo, save_image
 from magicbrush_desktop.core.provenance import Provenance, read_provenance, software
 
-from .gui_support import make_window, wait_idle, write_grey_photo  # noqa: F401
+from .gui_support import answer_next_prompt, make_window, wait_idle, write_grey_photo  # noqa: F401
 
 
 def _scan_with_exif(path):
@@ -50,3 +50,210 @@ def test_cli_colorize_outputs_say_which_model(tmp_path, tiny_model):
     assert meta["description"].endswith(f"Colorized by {software()} with the model tiny (colour strength 1.00)")
     assert "Grandparents, 1908" in meta["description"]
     assert Image.open(tmp_path / "out" / "scan.jpg").getexif().get(0x010F) == "Old Camera Co."
+
+
+# --- 1. never lose work -----------------------------------------------------------------------------
+
+
+def _colorized(w, qtbot, tmp_path, name="old.png"):
+    w.open_path(write_grey_photo(tmp_path / name))
+    with qtbot.waitSignal(w.step_changed, timeout=30_000):
+        w.colorize()
+    wait_idle(qtbot, w)
+    return w
+
+
+def test_quit_with_an_unsaved_result_asks_and_cancel_keeps_the_window(make_window, qtbot, tmp_path):
+    w = _colorized(make_window(), qtbot, tmp_path)
+    assert w.has_unsaved_result() and w.isWindowModified()
+    asked = answer_next_prompt("cancel")
+    w.quit_action.trigger()  # Ctrl+Q
+    assert asked == ["Save changes to \u201cold.png\u201d before closing?"]
+    assert w.isVisible() and w.step.kind == "colorized"
+
+    asked = answer_next_prompt("discard")
+    assert w.close()
+    assert asked and not w.isVisible()
+
+
+def test_save_from_the_prompt_writes_the_file_then_quits(make_window, qtbot, tmp_path):
+    w = _colorized(make_window(), qtbot, tmp_path)
+    target = tmp_path / "kept.png"
+    w.save_path = target  # as after an earlier Save As: Save writes there without a dialog
+    asked = answer_next_prompt("save")
+    assert w.close()
+    assert asked and target.is_file()
+    assert "Magic Brush" in read_provenance(target.read_bytes())["software"]
+
+
+def test_opening_another_photo_asks_first_and_saved_results_do_not(make_window, qtbot, tmp_path):
+    w = _colorized(make_window(), qtbot, tmp_path)
+    other = write_grey_photo(tmp_path / "other.png", seed=3)
+    asked = answer_next_prompt("cancel")
+    assert not w.open_path(other)
+    assert asked and w.photo.path.name == "old.png" and w.step.kind == "colorized"
+    # Saved: nothing to ask; the window title loses its modified mark.
+    assert w.save_to(tmp_path / "saved.jpg") is not None
+    assert not w.has_unsaved_result() and not w.isWindowModified()
+    assert w.open_path(other) and w.photo.path.name == "other.png"
+
+
+def test_quit_while_a_batch_runs_asks_to_stop_it(make_window, qtbot, tmp_path):
+    w = make_window()
+    album = tmp_path / "album"
+    album.mkdir()
+    for i in range(30):
+        write_grey_photo(album / f"p{i:02d}.png", seed=i)
+    w.open_batch_dialog([album])
+    dialog = w.batch_dialog
+    dialog.output.setText(str(tmp_path / "out"))
+    assert dialog.start()
+    assert w.running_work() == ["batch"]
+    asked = answer_next_prompt("cancel")
+    assert not w.close()
+    assert asked == ["Stop the batch and quit?"] and dialog.job is not None
+    asked = answer_next_prompt("discard")  # "Stop and Quit"
+    assert w.close()
+    assert asked and (dialog.job is None or dialog.job.isFinished())
+
+
+# --- 2. a trained model joins the picker without being selected ------------------------------------
+
+
+def test_installed_model_is_listed_not_selected_with_figures_and_licence(make_window, tmp_path, tiny_model):
+    from PySide6.QtCore import Qt
+
+    from magicbrush_desktop.gui.gallery import StyleGallery  # noqa: F401 (the window imports it too)
+    from magicbrush_desktop.gui.model_info import write_sidecar
+
+    from .gui_support import install_tiny_model
+
+    w = make_window()
+    w.open_train_dialog()
+    path = install_tiny_model(tiny_model, "my-colorizer")
+    write_sidecar(path, {"psnr": 21.5, "ssim": 0.91, "colourfulness": 12.3, "epoch": 3})
+    w.train_dialog.model_installed.emit("my-colorizer")
+    combo = w.colorize_panel.model_combo
+    assert w.colorize_panel.model_name() == "tiny"  # the model in use stays selected
+    index = combo.findData("my-colorizer")
+    assert index >= 0
+    tip = combo.itemData(index, Qt.ItemDataRole.ToolTipRole)
+    assert "PSNR 21.50 dB" in tip and "SSIM 0.910" in tip and "colourfulness 12.3" in tip
+    assert "Licence: yours" in tip
+    shipped = combo.findData("magicbrush-colorizer-v1")
+    if shipped >= 0:  # the shipped model: its benchmark figures and research/personal-use licence
+        tip = combo.itemData(shipped, Qt.ItemDataRole.ToolTipRole)
+        assert "PSNR 22.76 dB" in tip and "research and personal use" in tip
+
+
+# --- 5. toolbar and menus ---------------------------------------------------------------------------
+
+
+def _menu(w, title):
+    return next(a.menu() for a in w.menuBar().actions() if a.text().replace("&", "") == title)
+
+
+def test_toolbar_icons_fixed_widths_and_enabled_states(make_window, qtbot, tmp_path):
+    w = make_window()
+    ours = (w.open_action, w.export_action, w.undo_action, w.redo_action, w.colorize_action, w.stylize_action,
+            w.stop_action, w.original_action, w.side_action, w.fit_action)
+    assert all(a in w.toolbar.actions() for a in ours)
+    buttons = {a: w.toolbar.widgetForAction(a) for a in ours}
+    assert all(not a.icon().isNull() and a.toolTip() for a in buttons)
+    assert "Ctrl+R" in w.colorize_action.toolTip()
+    # No photo: nothing to view, nothing to stop.
+    for a in (w.side_action, w.fit_action, w.zoom_in_action, w.actual_action, w.original_action, w.stop_action):
+        assert not a.isEnabled(), a.text()
+    widths = {a: b.width() for a, b in buttons.items()}
+    _colorized(w, qtbot, tmp_path)
+    w.undo_stack.setClean()
+    assert "Colorize" in w.undo_action.text()
+    assert {a: b.width() for a, b in buttons.items()} == widths  # "Undo Colorize" does not widen it
+    assert w.side_action.isEnabled() and w.fit_action.isEnabled() and not w.stop_action.isEnabled()
+    w.style_panel.steps.setValue(2000)
+    w.run_style()
+    assert w.stop_action.isEnabled()
+    w.stop_action.trigger()
+    wait_idle(qtbot, w)
+    assert not w.stop_action.isEnabled()
+
+
+def test_batch_is_in_tools_and_help_lists_shortcuts(make_window):
+    w = make_window()
+    assert w.batch_action in _menu(w, "Tools").actions() and w.train_action in _menu(w, "Tools").actions()
+    assert w.batch_action not in _menu(w, "File").actions()
+    assert w.shortcuts_action in _menu(w, "Help").actions()
+    rows = dict(w.shortcuts_dialog().rows())
+    assert rows["Show Original (Before)"] == "\\"
+    assert rows["Colorize"] == "Ctrl+R" and "Left / Right" in rows["Move the before/after divider"]
+
+
+def test_backslash_toggles_before_after_and_arrows_move_the_divider(make_window, qtbot, tmp_path):
+    from PySide6.QtCore import Qt
+
+    w = _colorized(make_window(), qtbot, tmp_path)
+    assert w.original_action.shortcut().toString() == "\\"
+    w.original_action.trigger()
+    assert w.canvas.is_showing_original()
+    w.original_action.trigger()
+    assert not w.canvas.is_showing_original()
+    w.canvas.setFocus()
+    start = w.canvas.divider()
+    qtbot.keyClick(w.canvas, Qt.Key.Key_Right)
+    assert abs(w.canvas.divider() - (start + 0.05)) < 1e-9
+    qtbot.keyClick(w.canvas, Qt.Key.Key_Left, Qt.KeyboardModifier.ShiftModifier)
+    assert abs(w.canvas.divider() - (start + 0.04)) < 1e-9
+    qtbot.keyClick(w.canvas, Qt.Key.Key_Home)
+    assert w.canvas.divider() == 0.0
+
+
+# --- 6. window and dock -----------------------------------------------------------------------------
+
+
+def test_first_window_fits_the_screen_and_the_dock_can_be_hidden(qtbot, tiny_model):
+    from magicbrush_desktop.gui.main_window import MainWindow
+
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    avail = w.screen().availableGeometry()
+    assert w.width() <= avail.width() and w.height() <= avail.height()
+    assert avail.contains(w.frameGeometry().topLeft())
+    assert w.dock.width() <= 0.4 * w.width()
+    toggle = w.dock.toggleViewAction()
+    assert toggle.isEnabled()
+    toggle.trigger()
+    assert not w.dock.isVisible()
+    toggle.trigger()
+    assert w.dock.isVisible()
+
+
+def test_small_photos_open_at_most_at_100_percent(make_window, tmp_path):
+    w = make_window()
+    w.resize(1000, 700)
+    w.open_path(write_grey_photo(tmp_path / "tiny.png", 60, 40))
+    assert w.canvas.zoom_percent() <= 100.0 + 1e-6
+    w.fit_action.trigger()  # asking to fit does enlarge it
+    assert w.canvas.zoom_percent() > 100.0
+
+
+# --- 7. one display name per style -------------------------------------------------------------------
+
+
+def test_style_caption_history_and_export_use_the_gallery_name(make_window, qtbot, tmp_path):
+    from magicbrush_desktop.core.style.gallery import display_name
+
+    w = make_window()
+    w.open_path(write_grey_photo(tmp_path / "old.png"))
+    w.style_panel.steps.setValue(3)
+    w.style_panel.select_style("pack:swirls")
+    shown = w.style_panel.gallery.currentItem().text()
+    assert shown == display_name("swirls")
+    with qtbot.waitSignal(w.step_changed, timeout=60_000):
+        w.run_style()
+    wait_idle(qtbot, w)
+    assert w.step.caption == f"Stylized ({shown})"
+    assert w.undo_stack.undoText() == f"Stylize ({shown})"
+    out = w.save_to(tmp_path / "painted.jpg")
+    assert f"in the style of {shown}" in read_provenance(out.read_bytes())["description"]

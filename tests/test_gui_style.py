@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from PySide6.QtCore import QTimer
 
-from .gui_support import drop_paths, make_window, wait_idle, write_grey_photo, write_painting  # noqa: F401
+from .gui_support import (  # noqa: F401
+    answer_next_prompt,
+    drop_paths,
+    make_window,
+    wait_idle,
+    write_grey_photo,
+    write_painting,
+)
 
 
 def _open(w, tmp_path):
@@ -109,5 +116,7 @@ def test_cancel_from_status_bar_and_close_during_run(make_window, qtbot, tmp_pat
     w.run_style()
     qtbot.waitUntil(lambda: w._style_job is not None, timeout=10_000)
     job = w._style_job
+    asked = answer_next_prompt("discard")  # "Stop the style run and quit?"
     w.close()  # closing stops the job cleanly and waits for it
+    assert asked and "style run" in asked[0]
     assert job.isFinished() and not w.jobs

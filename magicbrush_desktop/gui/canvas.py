@@ -8,7 +8,18 @@ into the photo's own rectangle, so a 512 px style preview lines up with the 4000
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap, QWheelEvent
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QImage,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QPixmap,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 ZOOM_STEP = 1.25
@@ -16,6 +27,7 @@ MIN_SCALE, MAX_SCALE = 0.02, 32.0
 GAP = 12.0  # logical pixels between the two pictures in side-by-side mode
 DIVIDER_GRAB = 8.0  # how close (logical px) a press must be to grab the divider
 MARGIN = 16.0
+DIVIDER_KEY_STEP, DIVIDER_KEY_FINE = 0.05, 0.01  # divider moves per Left/Right press (Shift: fine)
 
 
 class PhotoCanvas(QWidget):
@@ -35,8 +47,10 @@ class PhotoCanvas(QWidget):
         self._scale = 1.0  # logical pixels per photo pixel
         self._offset = QPointF(0, 0)  # top-left of the (first) picture in widget coordinates
         self._fit = True
+        self._fit_upscale = False  # a fresh photo opens at <= 100 %; Fit to Window may enlarge it
         self._divider = 0.5
         self._side_by_side = False
+        self._show_original = False
         self._drag: str | None = None
         self._drag_origin = QPointF()
         self._offset_origin = QPointF()
@@ -45,10 +59,11 @@ class PhotoCanvas(QWidget):
     # --- pictures -----------------------------------------------------------------------------------
 
     def set_photo(self, before: QImage | QPixmap | None, after: QImage | QPixmap | None = None) -> None:
-        """Show a new photo (resets zoom to fit)."""
+        """Show a new photo (resets zoom to fit, never above 100 %: small photos stay sharp)."""
         self._before = _pixmap(before)
         self._after = _pixmap(after)
         self._fit = True
+        self._fit_upscale = False
         self._relayout()
         self.update()
 
@@ -83,6 +98,14 @@ class PhotoCanvas(QWidget):
             self._relayout()
         self.update()
 
+    def is_showing_original(self) -> bool:
+        return self._show_original
+
+    def set_show_original(self, on: bool) -> None:
+        """Show only the original (the before/after toggle, ``\\`` as in Lightroom)."""
+        self._show_original = bool(on)
+        self.update()
+
     def divider(self) -> float:
         """Divider position, 0 (all "after") .. 1 (all "before"), as a fraction of the photo's width."""
         return self._divider
@@ -94,6 +117,7 @@ class PhotoCanvas(QWidget):
 
     def zoom_fit(self) -> None:
         self._fit = True
+        self._fit_upscale = True
         self._relayout()
         self.update()
 
@@ -129,6 +153,8 @@ class PhotoCanvas(QWidget):
             content_w = 2 * w if self._side_by_side else w
             gap = GAP if self._side_by_side else 0.0
             self._scale = max(MIN_SCALE, min((avail_w - gap) / content_w, avail_h / h))
+            if not self._fit_upscale:
+                self._scale = min(self._scale, 1.0 / self.devicePixelRatioF())
             self.zoom_changed.emit(self.zoom_percent())
         total_w = (2 * w * self._scale + GAP) if self._side_by_side else w * self._scale
         self._offset = QPointF((self.width() - total_w) / 2, (self.height() - h * self._scale) / 2)
@@ -173,7 +199,10 @@ class PhotoCanvas(QWidget):
             return
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self._scale < 2.0)
         rect = self._photo_rect()
-        if self._side_by_side and self._after is not None:
+        if self._show_original and self._after is not None:
+            p.drawPixmap(rect, self._before, QRectF(self._before.rect()))
+            self._label(p, rect.topLeft(), "Before (\\ shows the result)")
+        elif self._side_by_side and self._after is not None:
             p.drawPixmap(rect, self._before, QRectF(self._before.rect()))
             right = rect.translated(rect.width() + GAP, 0)
             p.drawPixmap(right, self._after, QRectF(self._after.rect()))
@@ -222,6 +251,18 @@ class PhotoCanvas(QWidget):
         if self._fit:
             self._relayout()
         super().resizeEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+        """Left/Right move the divider (5 %, Shift 1 %), Home/End put it at an edge."""
+        key = event.key()
+        if self._split_active() and key in (Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Home, Qt.Key.Key_End):
+            step = DIVIDER_KEY_FINE if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else DIVIDER_KEY_STEP
+            target = {Qt.Key.Key_Left: self._divider - step, Qt.Key.Key_Right: self._divider + step,
+                      Qt.Key.Key_Home: 0.0, Qt.Key.Key_End: 1.0}[key]
+            self.set_divider(target)
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt override
         steps = event.angleDelta().y() / 120.0

@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
 from ..core.colorize import DEFAULT_RENDER_SIZE, MAX_RENDER_SIZE, MIN_RENDER_SIZE
 from ..core.devices import DEVICE_CHOICES, cuda_available
 from ..core.models import ModelInfo, default_model_name, list_models
+from .model_info import ORIGIN_LABEL, tooltip
 
-ORIGIN_LABEL = {"bundled": "shipped", "user": "trained", "env": "MAGICBRUSH_MODELS"}
 STRENGTH_TICKS = 200  # slider 0..200 = strength 0.00..2.00
 
 
@@ -38,6 +38,10 @@ class ColorizePanel(QWidget):
         super().__init__(parent)
         self.model_combo = QComboBox()
         self.model_combo.setToolTip("Shipped models and the ones you trained (Tools \u25b8 Train)")
+        self.model_combo.currentIndexChanged.connect(lambda _i: self._update_model_tooltip())
+        # A long model name must not widen the whole Tools dock: the picker elides, its tooltip tells all.
+        self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.model_combo.setMinimumContentsLength(14)
         self.render_size = QSpinBox()
         self.render_size.setRange(MIN_RENDER_SIZE, MAX_RENDER_SIZE)
         self.render_size.setSingleStep(32)
@@ -102,17 +106,22 @@ class ColorizePanel(QWidget):
         self.model_combo.clear()
         for info in models:
             self.model_combo.addItem(f"{info.name} ({ORIGIN_LABEL.get(info.origin, info.origin)})", info.name)
-            if info.description:
-                self.model_combo.setItemData(self.model_combo.count() - 1, info.description,
-                                             Qt.ItemDataRole.ToolTipRole)
+            # Each model's validation figures and licence, on hover in the list and on the picker.
+            self.model_combo.setItemData(self.model_combo.count() - 1, tooltip(info), Qt.ItemDataRole.ToolTipRole)
         wanted = current or default_model_name()
         index = self.model_combo.findData(wanted) if wanted else -1
         self.model_combo.setCurrentIndex(index if index >= 0 else 0)
         self.model_combo.blockSignals(False)
+        self._update_model_tooltip()
         self.colorize_button.setEnabled(bool(models))
         if not models:
             self.colorize_button.setToolTip("No colorization model is installed; train one (Tools \u25b8 Train)")
         return models
+
+    def _update_model_tooltip(self) -> None:
+        tip = self.model_combo.currentData(Qt.ItemDataRole.ToolTipRole)
+        self.model_combo.setToolTip(f"{tip}\n\nShipped models and the ones you trained (Tools \u25b8 Train)"
+                                    if tip else "Shipped models and the ones you trained (Tools \u25b8 Train)")
 
     def model_name(self) -> str | None:
         data = self.model_combo.currentData()

@@ -1,4 +1,4 @@
-"""Save As / Export: file name, format and quality."""
+"""Save As / Export: file name (in the last export folder), format, quality and "keep metadata"."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from pathlib import Path
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
+    QCheckBox,
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPushButton,
     QSpinBox,
@@ -21,15 +23,20 @@ from ..core.imageio import FORMAT_EXTENSIONS, SAVE_FORMATS
 
 FORMAT_LABELS = {"jpg": "JPEG", "png": "PNG (lossless)", "tiff": "TIFF (lossless)", "webp": "WebP"}
 LOSSY = {"jpg", "webp"}
+MIN_WIDTH = 620  # wide enough for a whole path such as ~/Pictures/Family/1908FamilyPhoto_stylized.jpg
 
 
 class ExportDialog(QDialog):
     """Choose where and how to save; the extension follows the chosen format."""
 
-    def __init__(self, suggested: Path, fmt: str, quality: int, parent: QWidget | None = None) -> None:
+    def __init__(self, suggested: Path, fmt: str, quality: int, parent: QWidget | None = None, *,
+                 keep_metadata: bool = True, provenance: str = "") -> None:
         super().__init__(parent)
         self.setWindowTitle("Save As / Export")
+        self.setMinimumWidth(MIN_WIDTH)
         self.path_edit = QLineEdit(str(suggested.with_suffix(FORMAT_EXTENSIONS.get(fmt, ".jpg"))))
+        self.path_edit.setMinimumWidth(self.path_edit.fontMetrics().horizontalAdvance(self.path_edit.text()) + 24)
+        self.path_edit.setCursorPosition(len(self.path_edit.text()))
         browse = QPushButton("Browse\u2026")
         self.format_combo = QComboBox()
         for key in SAVE_FORMATS:
@@ -39,6 +46,13 @@ class ExportDialog(QDialog):
         self.quality.setRange(1, 100)
         self.quality.setValue(quality)
         self.quality.setToolTip("JPEG/WebP quality; 95 keeps fine film grain")
+        self.keep_metadata_box = QCheckBox("Keep the photo's metadata (camera, dates, captions, location)")
+        self.keep_metadata_box.setChecked(keep_metadata)
+        self.keep_metadata_box.setToolTip("The original's EXIF block is copied into the export. Either way the "
+                                          "file records that Magic Brush made it, and with which model or style.")
+        self.provenance_label = QLabel(provenance)
+        self.provenance_label.setWordWrap(True)
+        self.provenance_label.setToolTip("Written into the file's EXIF (Software, ImageDescription) and XMP")
         row = QHBoxLayout()
         row.addWidget(self.path_edit, 1)
         row.addWidget(browse)
@@ -46,6 +60,9 @@ class ExportDialog(QDialog):
         form.addRow("File", row)
         form.addRow("Format", self.format_combo)
         form.addRow("Quality", self.quality)
+        form.addRow("Metadata", self.keep_metadata_box)
+        if provenance:
+            form.addRow("Recorded", self.provenance_label)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         form.addRow(buttons)
         buttons.accepted.connect(self.accept)
@@ -68,6 +85,9 @@ class ExportDialog(QDialog):
 
     def fmt(self) -> str:
         return str(self.format_combo.currentData())
+
+    def keep_metadata(self) -> bool:
+        return self.keep_metadata_box.isChecked()
 
     def values(self) -> tuple[Path, str, int]:
         """(path, format key, quality)."""

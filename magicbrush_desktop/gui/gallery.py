@@ -49,6 +49,11 @@ class StyleGallery:
             out.append((entry.key, entry.name, tip, thumb))
         return out
 
+    def display_name(self, key: str) -> str:
+        """The name the gallery shows for ``key`` (captions, history and exports use the same one)."""
+        entry = self.core.find(key)
+        return entry.name if entry is not None else key.split(":", 1)[-1]
+
     def load(self, key: str) -> np.ndarray:
         """The style image (H, W, 3) uint8 RGB."""
         entry = self.core.find(key)

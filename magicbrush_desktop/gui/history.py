@@ -27,6 +27,7 @@ class Step:
         strength: colour strength used for ``image`` (colorized steps).
         content: for a stylized step, the picture that was stylized (a re-run starts from it).
         caption: what the canvas labels the picture with.
+        provenance: what made it (a core ``Provenance``: model, strength, styles), written into exports.
     """
 
     kind: str
@@ -35,6 +36,7 @@ class Step:
     strength: float = 1.0
     content: np.ndarray | None = None
     caption: str = ""
+    provenance: Any = None
 
 
 class StepCommand(QUndoCommand):

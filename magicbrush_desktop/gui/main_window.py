@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -28,7 +28,10 @@ from ..core.colorize import Colorizer
 from ..core.errors import MagicBrushError
 from ..core.events import Finished, Metrics, Preview, Progress
 from ..core.imageio import READ_EXTENSIONS, Photo, is_image_path, read_photo, save_image
+from ..core.provenance import Provenance
 from ..core.style.gatys import StyleEngine, StyleTransfer
+from . import prompts
+from .action_icons import action_icon
 from .canvas import PhotoCanvas
 from .colorize_panel import ColorizePanel
 from .export_dialog import ExportDialog
@@ -46,6 +49,9 @@ log = logging.getLogger(__name__)
 APP_TITLE = "Magic Brush"
 PREVIEW_EVERY = 5  # style steps between canvas previews
 WARM_RESTART_MIN_STEPS = 10
+DEFAULT_SIZE = (1280, 820)  # the first window, when the screen has room for it
+FRAME_ALLOWANCE = (16, 48)  # window-manager frame and title bar, outside the window's own size
+DOCK_WIDTH, DOCK_MIN_WIDTH = 340, 260
 
 
 def warm_restart_steps(steps: int) -> int:
@@ -103,8 +109,10 @@ class MainWindow(QMainWindow):
         self.dock = QDockWidget("Tools", self)
         self.dock.setObjectName("tools_dock")
         self.dock.setWidget(self.tabs)
+        # Closable: View ▸ Tools (F9) hides and shows it, for a photo-only window.
         self.dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                              | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+                              | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                              | QDockWidget.DockWidgetFeature.DockWidgetClosable)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
 
         self.job_status = JobStatus()
@@ -130,42 +138,72 @@ class MainWindow(QMainWindow):
 
     # --- construction -------------------------------------------------------------------------------
 
-    def _action(self, text: str, slot: Callable, shortcut=None, tip: str = "") -> QAction:
+    def _action(self, text: str, slot: Callable, shortcut=None, tip: str = "", icon: str | None = None) -> QAction:
         action = QAction(text, self)
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
         if tip:
             action.setStatusTip(tip)
+        if icon:
+            action.setIcon(action_icon(icon))
         action.triggered.connect(lambda checked=False: slot())
         return action
 
+    @staticmethod
+    def _tooltip(action: QAction, tip: str) -> None:
+        """Toolbar tooltip: what it does and its key, e.g. "Colorize the photo (Ctrl+R)"."""
+        keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        action.setToolTip(f"{tip} ({keys})" if keys else tip)
+
     def _build_actions(self) -> None:
         K = QKeySequence.StandardKey
-        self.open_action = self._action("&Open\u2026", self.open_dialog, K.Open, "Open a photo")
-        self.save_action = self._action("&Save", self.save, K.Save, "Save the result")
+        self.open_action = self._action("&Open\u2026", self.open_dialog, K.Open, "Open a photo", "open")
+        self.save_action = self._action("&Save", self.save, K.Save, "Save the result", "save")
         self.export_action = self._action("Save &As / Export\u2026", self.export_dialog, K.SaveAs,
-                                          "Save the result in a chosen format and quality")
+                                          "Save the result in a chosen format and quality", "export")
         self.batch_action = self._action("&Batch\u2026", self.open_batch_dialog, "Ctrl+B",
                                          "Colorize or stylize many photos")
         self.quit_action = self._action("&Quit", self.close, K.Quit)
         self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
         self.undo_action.setShortcut(QKeySequence(K.Undo))
+        self.undo_action.setIcon(action_icon("undo"))
+        self.undo_action.setIconText("Undo")
         self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
         self.redo_action.setShortcuts([QKeySequence(K.Redo), QKeySequence("Ctrl+Y")])
-        self.zoom_in_action = self._action("Zoom &In", self.canvas.zoom_in, K.ZoomIn)
-        self.zoom_out_action = self._action("Zoom &Out", self.canvas.zoom_out, K.ZoomOut)
-        self.fit_action = self._action("&Fit to Window", self.canvas.zoom_fit, "Ctrl+0")
+        self.redo_action.setIcon(action_icon("redo"))
+        self.redo_action.setIconText("Redo")
+        self.zoom_in_action = self._action("Zoom &In", self.canvas.zoom_in, K.ZoomIn, icon="zoom-in")
+        self.zoom_out_action = self._action("Zoom &Out", self.canvas.zoom_out, K.ZoomOut, icon="zoom-out")
+        self.fit_action = self._action("&Fit to Window", self.canvas.zoom_fit, "Ctrl+0", icon="fit")
         self.actual_action = self._action("&100 %", self.canvas.zoom_100, "Ctrl+1")
         self.side_action = QAction("&Side by Side", self, checkable=True)
         self.side_action.setShortcut(QKeySequence("Ctrl+T"))
+        self.side_action.setIcon(action_icon("side-by-side"))
         self.side_action.toggled.connect(self.canvas.set_side_by_side)
-        self.colorize_action = self._action("&Colorize", self.colorize, "Ctrl+R")
-        self.stylize_action = self._action("&Stylize", self.run_style, "Ctrl+Shift+R")
-        self.stop_action = self._action("S&top", self.cancel_jobs, "Esc", "Stop the running job")
+        # The before/after toggle: "\" as in Lightroom (shows the original while on).
+        self.original_action = QAction("Show &Original (Before)", self, checkable=True)
+        self.original_action.setShortcut(QKeySequence("\\"))
+        self.original_action.setIcon(action_icon("compare"))
+        self.original_action.toggled.connect(self.canvas.set_show_original)
+        self.colorize_action = self._action("&Colorize", self.colorize, "Ctrl+R", icon="colorize")
+        self.stylize_action = self._action("&Stylize", self.run_style, "Ctrl+Shift+R", icon="stylize")
+        self.stop_action = self._action("S&top", self.cancel_jobs, "Esc", "Stop the running job", "stop")
         self.train_action = self._action("&Train a Colorizer\u2026", self.open_train_dialog, None,
                                          "Train a colorization model on your own colour photos")
         self.about_action = self._action("&About Magic Brush", self.show_about)
+        self.shortcuts_action = self._action("&Keyboard Shortcuts", self.show_shortcuts, "Ctrl+/",
+                                             "Every key the app knows")
+        self.dock.toggleViewAction().setShortcut(QKeySequence("F9"))
+        self.dock.toggleViewAction().setText("&Tools Panel")
+        for action, tip in ((self.open_action, "Open a photo"), (self.export_action, "Save As / Export"),
+                            (self.colorize_action, "Colorize the photo"),
+                            (self.stylize_action, "Stylize with the selected style"),
+                            (self.side_action, "Side by side: before and after next to each other"),
+                            (self.original_action, "Show the original (before/after toggle)"),
+                            (self.fit_action, "Fit the photo to the window"), (self.stop_action, "Stop the running job")):
+            self._tooltip(action, tip)
         self.undo_stack.indexChanged.connect(self._on_history_index)
+        self.undo_stack.cleanChanged.connect(lambda _clean: self._update_title())
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -176,8 +214,6 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.save_action)
         file_menu.addAction(self.export_action)
         file_menu.addSeparator()
-        file_menu.addAction(self.batch_action)
-        file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         edit = bar.addMenu("&Edit")
         edit.addAction(self.undo_action)
@@ -187,20 +223,34 @@ class MainWindow(QMainWindow):
             view.addAction(a)
         view.addSeparator()
         view.addAction(self.side_action)
+        view.addAction(self.original_action)
+        view.addSeparator()
         view.addAction(self.dock.toggleViewAction())
         image = bar.addMenu("&Image")
         self.image_menu = image
         for a in (self.colorize_action, self.stylize_action, self.stop_action):
             image.addAction(a)
         tools = bar.addMenu("&Tools")
+        tools.addAction(self.batch_action)  # the README's Tools ▸ Batch
         tools.addAction(self.train_action)
         help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.shortcuts_action)
+        help_menu.addSeparator()
         help_menu.addAction(self.about_action)
+        # Icons only, with tooltips: every button keeps its width ("Undo Stylize (…)" is a tooltip).
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("main_toolbar")
-        for a in (self.open_action, self.export_action, self.undo_action, self.redo_action,
-                  self.colorize_action, self.stylize_action, self.side_action, self.fit_action):
-            toolbar.addAction(a)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        toolbar.setIconSize(QSize(24, 24))
+        toolbar.setMovable(False)
+        self.toolbar = toolbar
+        for group in ((self.open_action, self.export_action), (self.undo_action, self.redo_action),
+                      (self.colorize_action, self.stylize_action, self.stop_action),
+                      (self.original_action, self.side_action, self.fit_action)):
+            if toolbar.actions():
+                toolbar.addSeparator()
+            for a in group:
+                toolbar.addAction(a)
 
     def _connect_panels(self) -> None:
         cp = self.colorize_panel
@@ -224,12 +274,17 @@ class MainWindow(QMainWindow):
 
     def _on_history_index(self, _index: int) -> None:
         self._update_actions()
+        self._update_title()
 
     def _update_actions(self) -> None:
         has_photo = self.photo is not None
         has_result = self.step is not None and self.step.kind != "original"
         self.save_action.setEnabled(has_result)
         self.export_action.setEnabled(has_photo)
+        for action in (self.zoom_in_action, self.zoom_out_action, self.fit_action, self.actual_action,
+                       self.side_action, self.original_action):
+            action.setEnabled(has_photo)
+        self.stop_action.setEnabled(bool(self.jobs))
         self.colorize_action.setEnabled(has_photo and self._colorize_job is None
                                         and self.colorize_panel.model_name() is not None)
         self.colorize_panel.colorize_button.setEnabled(self.colorize_action.isEnabled())
@@ -253,7 +308,12 @@ class MainWindow(QMainWindow):
         return str(Path(items[0]).parent) if items else str(Path.home())
 
     def open_path(self, path: str | Path) -> bool:
-        """Open a photo; a readable error dialog if it cannot be read. Returns True on success."""
+        """Open a photo; a readable error dialog if it cannot be read. Returns True on success.
+
+        An unsaved result (or a style run in progress) is not dropped silently: the user is asked first.
+        """
+        if not self.confirm_leave("open"):
+            return False
         if self._style_job is not None or self._colorize_job is not None:
             self.cancel_jobs(wait=True)
         try:
@@ -277,8 +337,8 @@ class MainWindow(QMainWindow):
         self.undo_stack.clear()
         self.step = Step("original", photo.rgb, caption="Original")
         self.canvas.set_photo(to_qimage(photo.rgb), None)
-        name = photo.path.name if photo.path else "untitled"
-        self.setWindowTitle(f"{name} \u2013 {APP_TITLE}")
+        self.original_action.setChecked(False)
+        self._update_title()
         for note in photo.notes:
             self.statusBar().showMessage(note, 8000)
         self._update_actions()
@@ -358,6 +418,7 @@ class MainWindow(QMainWindow):
         self.jobs.append(job)
         self.job_status.begin(message)
         job.start()
+        self._update_actions()
         return job
 
     def _job_ended(self, job: Job, outcome: str) -> None:
@@ -366,6 +427,7 @@ class MainWindow(QMainWindow):
             self.jobs.remove(job)
         if not self.jobs:
             self.job_status.end()
+        self._update_actions()
         self.job_ended.emit(job.name, outcome)
         job.deleteLater()
 
@@ -435,7 +497,8 @@ class MainWindow(QMainWindow):
             return  # another photo was opened meanwhile
         self.app_settings.model, self.app_settings.device = key
         self.push_step(Step("colorized", rgb, chroma=chroma, strength=strength,
-                            caption=f"Colorized ({colorizer.name})"), "Colorize")
+                            caption=f"Colorized ({colorizer.name})",
+                            provenance=Provenance(model=colorizer.name, strength=strength)), "Colorize")
 
     def _screen_side(self) -> int:
         """Longest side worth composing for a live preview: the canvas in physical pixels."""
@@ -472,8 +535,10 @@ class MainWindow(QMainWindow):
         def done(event: Finished) -> None:
             if generation != self._strength_generation or photo is not self.photo:
                 return  # a newer strength (or photo) superseded this one
+            model = base.provenance.model if base.provenance is not None else None
             self.push_step(Step("colorized", event.result, chroma=base.chroma, strength=strength,
-                                caption=f"Colorized, strength {strength:.2f}"),
+                                caption=f"Colorized, strength {strength:.2f}",
+                                provenance=Provenance(model=model, strength=strength)),
                            "Colour Strength", STRENGTH_MERGE_ID)
 
         self.start_job(job, "colour strength", "Applying colour strength\u2026",
@@ -557,9 +622,24 @@ class MainWindow(QMainWindow):
         if self._style_content() is content:  # still the same picture (no other photo opened meanwhile)
             self._push_stylized(event.result, content, settings)
 
+    def _model_of(self, picture: np.ndarray) -> str | None:
+        """The colorizer model behind ``picture`` if it is a colorized step's picture (for provenance)."""
+        steps = [self.step] + [self.undo_stack.command(i).after for i in range(self.undo_stack.count())
+                               if isinstance(self.undo_stack.command(i), StepCommand)]
+        for step in steps:
+            if step is not None and step.image is picture and step.provenance is not None:
+                return step.provenance.model
+        return None
+
+    def style_names(self, keys: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+        """Display names of gallery keys: the gallery's own names, used in captions, history and files."""
+        return tuple(self.gallery.display_name(key) for key in keys)
+
     def _push_stylized(self, image: np.ndarray, content: np.ndarray, settings: StyleSettings) -> None:
-        name = " + ".join(key.split(":", 1)[-1] for key in settings.styles)
-        step = Step("stylized", image, content=content, caption=f"Stylized ({name})")
+        names = self.style_names(settings.styles)
+        name = " + ".join(names)
+        step = Step("stylized", image, content=content, caption=f"Stylized ({name})",
+                    provenance=Provenance(model=self._model_of(content), styles=names))
         if self.step is not None and self.step.kind == "stylized" and self.step.content is content:
             # A warm restart refines the same stylization: replace it rather than stacking steps.
             self.undo_stack.push(StepCommand(self._apply_step, self.step, step, f"Stylize ({name})"))
@@ -613,7 +693,7 @@ class MainWindow(QMainWindow):
         if errors:
             self.show_error("Some styles were not added", "\n".join(errors))
         elif added:
-            names = [key.split(":", 1)[-1] for key in added]
+            names = self.style_names(added)
             self.statusBar().showMessage(f"Added {len(added)} style(s): {', '.join(names)}", 6000)
 
     # --- saving -------------------------------------------------------------------------------------
@@ -621,38 +701,107 @@ class MainWindow(QMainWindow):
     def current_image(self) -> np.ndarray | None:
         return self.hint_tool.full_image(self.step) if self.step is not None else None
 
-    def save(self) -> None:
+    def save(self) -> Path | None:
         if self.save_path is None:
-            self.export_dialog()
-        else:
-            self.save_to(self.save_path, fmt=None, quality=self.app_settings.quality)
+            return self.export_dialog()
+        return self.save_to(self.save_path, fmt=None, quality=self.app_settings.quality,
+                            keep_metadata=self.app_settings.keep_metadata)
 
-    def export_dialog(self) -> None:
+    def current_provenance(self) -> Provenance | None:
+        """What made the current picture (None for the original)."""
+        if self.step is None or self.step.kind == "original":
+            return None
+        return self.step.provenance
+
+    def make_export_dialog(self) -> ExportDialog | None:
+        """The Save As / Export dialog, in the last export folder (else the photo's), not yet shown."""
         if self.photo is None:
-            return
+            return None
         stem = self.photo.path.stem if self.photo.path else "untitled"
         folder = self.photo.path.parent if self.photo.path else Path.home()
-        dialog = ExportDialog(folder / f"{stem}_{self.step.kind if self.step else 'result'}",
-                              self.app_settings.output_format, self.app_settings.quality, self)
-        if dialog.exec():
-            path, fmt, quality = dialog.values()
-            self.app_settings.output_format, self.app_settings.quality = fmt, quality
-            self.save_to(path, fmt, quality)
+        last = Path(self.app_settings.export_folder).expanduser() if self.app_settings.export_folder else None
+        if last is not None and last.is_dir():
+            folder = last
+        prov = self.current_provenance()
+        return ExportDialog(folder / f"{stem}_{self.step.kind if self.step else 'result'}",
+                            self.app_settings.output_format, self.app_settings.quality, self,
+                            keep_metadata=self.app_settings.keep_metadata,
+                            provenance=prov.description() if prov is not None else "")
 
-    def save_to(self, path: str | Path, fmt: str | None = None, quality: int = 95) -> Path | None:
-        """Save the current picture (EXIF, ICC and alpha of the original kept)."""
+    def export_dialog(self) -> Path | None:
+        dialog = self.make_export_dialog()
+        if dialog is None or not dialog.exec():
+            return None
+        path, fmt, quality = dialog.values()
+        self.app_settings.output_format, self.app_settings.quality = fmt, quality
+        self.app_settings.keep_metadata = dialog.keep_metadata()
+        written = self.save_to(path, fmt, quality, keep_metadata=dialog.keep_metadata())
+        if written is not None:
+            self.app_settings.export_folder = str(written.parent)
+        return written
+
+    def save_to(self, path: str | Path, fmt: str | None = None, quality: int = 95, *,
+                keep_metadata: bool = True) -> Path | None:
+        """Save the current picture (EXIF, ICC and alpha of the original kept) with its provenance."""
         image = self.current_image()
         if image is None or self.photo is None:
             return None
         try:
-            written = save_image(path, image, like=self.photo, fmt=fmt, quality=quality)
+            written = save_image(path, image, like=self.photo, fmt=fmt, quality=quality,
+                                 provenance=self.current_provenance(), keep_metadata=keep_metadata)
         except MagicBrushError as exc:
             self.show_error("Cannot save", str(exc))
             return None
         self.save_path = written
         self.hint_tool.saved(written)
+        self.undo_stack.setClean()  # what is shown is now safe on disk
         self.statusBar().showMessage(f"Saved {written}", 6000)
         return written
+
+    # --- unsaved work -------------------------------------------------------------------------------
+
+    def has_unsaved_result(self) -> bool:
+        """A colorized or stylized picture is shown that has not been saved since it was made."""
+        return self.step is not None and self.step.kind != "original" and not self.undo_stack.isClean()
+
+    def running_work(self, include_dialogs: bool = True) -> list[str]:
+        """Kinds of jobs that quitting would stop: a style run or colorizing, a batch, training."""
+        kinds = []
+        if self._style_job is not None:
+            kinds.append("style")
+        if self._colorize_job is not None:
+            kinds.append("colorize")
+        if include_dialogs:
+            for kind, dialog in (("batch", self.batch_dialog), ("training", self.train_dialog)):
+                if dialog is not None and dialog.job is not None and not dialog.job.isFinished():
+                    kinds.append(kind)
+        return kinds
+
+    def confirm_leave(self, action: str = "quit") -> bool:
+        """Ask Save / Don't Save / Cancel before work is lost; True when it is fine to go on.
+
+        ``action``: "quit" (closing the window: batch and training count too) or "open" (another photo).
+        """
+        unsaved = self.has_unsaved_result()
+        running = self.running_work(include_dialogs=action == "quit")
+        if not unsaved and not running:
+            return True
+        document = self.photo.path.name if self.photo is not None and self.photo.path else "untitled"
+        answer = prompts.ask(self, action=action, document=document, unsaved=unsaved, running=running)
+        if answer == prompts.CANCEL:
+            return False
+        if answer == prompts.SAVE:
+            return self.save() is not None  # a cancelled or failed save keeps the window open
+        return True
+
+    def _update_title(self) -> None:
+        if self.photo is None:
+            self.setWindowTitle(APP_TITLE)
+            return
+        name = self.photo.path.name if self.photo.path else "untitled"
+        # "[*]" is where Qt puts the modified marker ("*"), shown while the result is unsaved.
+        self.setWindowTitle(f"{name}[*] \u2013 {APP_TITLE}")
+        self.setWindowModified(self.has_unsaved_result())
 
     # --- dialogs ------------------------------------------------------------------------------------
 
@@ -680,8 +829,9 @@ class MainWindow(QMainWindow):
 
         if self.train_dialog is None:
             self.train_dialog = TrainDialog(self)
-            self.train_dialog.model_installed.connect(
-                lambda name: self.colorize_panel.refresh_models(select=name))
+            # The new model joins the picker; the one in use stays selected (a 3-epoch test run must
+            # not silently replace the shipped model). The dialog's status says where to find it.
+            self.train_dialog.model_installed.connect(lambda _name: self.colorize_panel.refresh_models())
             self.train_dialog.model_installed.connect(lambda _n: self._update_actions())
         self.train_dialog.show()
         self.train_dialog.raise_()
@@ -690,6 +840,17 @@ class MainWindow(QMainWindow):
         from .about_dialog import AboutDialog
 
         AboutDialog(self).exec()
+
+    def shortcuts_dialog(self):
+        from .shortcuts_dialog import ShortcutsDialog
+
+        menus = [a for m in self.menuBar().actions() if m.menu() for a in m.menu().actions()]
+        return ShortcutsDialog(menus, self)
+
+    def show_shortcuts(self) -> None:
+        dialog = self.shortcuts_dialog()
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
 
     # --- batch support ------------------------------------------------------------------------------
 
@@ -711,14 +872,35 @@ class MainWindow(QMainWindow):
     def _restore_window_state(self) -> None:
         qs = window_settings()
         geometry = qs.value("geometry")
-        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1280, 820)
+        if not (isinstance(geometry, QByteArray) and not geometry.isEmpty() and self.restoreGeometry(geometry)
+                and self._fits_screen()):
+            self.fit_to_screen()
         state = qs.value("state")
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.restoreState(state)
+        else:
+            # The photo is the point: the Tools dock starts at about a quarter of the width.
+            self.resizeDocks([self.dock], [max(DOCK_MIN_WIDTH, min(DOCK_WIDTH, self.width() // 4))],
+                             Qt.Orientation.Horizontal)
         self.side_action.setChecked(qs.value("side_by_side", False, type=bool))
+
+    def _available(self):
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        return screen.availableGeometry()
+
+    def _fits_screen(self) -> bool:
+        avail = self._available()
+        return self.width() <= avail.width() and self.height() <= avail.height()
+
+    def fit_to_screen(self) -> None:
+        """Default size: up to 1280×820, never more than the screen's free area (less the frame)."""
+        avail = self._available()
+        width = min(DEFAULT_SIZE[0], avail.width() - FRAME_ALLOWANCE[0])
+        height = min(DEFAULT_SIZE[1], avail.height() - FRAME_ALLOWANCE[1])
+        self.resize(max(width, 320), max(height, 240))
+        frame = self.frameGeometry()
+        frame.moveCenter(avail.center())
+        self.move(frame.topLeft().x(), max(avail.top(), frame.topLeft().y()))
 
     def _save_window_state(self) -> None:
         qs = window_settings()
@@ -736,7 +918,11 @@ class MainWindow(QMainWindow):
             log.warning("could not save settings: %s", exc)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
-        """Stop every job cleanly (training saves last.pt, a batch finishes its file), then close."""
+        """Ask before losing work; then stop every job cleanly (training saves last.pt, a batch
+        finishes its file) and close."""
+        if not self.confirm_leave("quit"):
+            event.ignore()
+            return
         for dialog in (self.batch_dialog, self.train_dialog):
             if dialog is not None:
                 dialog.stop_and_wait()

@@ -2,8 +2,8 @@
 
 - Window geometry, splitter and dock state, recent files: ``QSettings`` (an INI file in the user
   config folder, so ``MAGICBRUSH_HOME`` isolates tests and portable installs).
-- App settings a user might copy or edit (device, default model, output format, quality): a small JSON
-  file ``settings.json`` in the same folder. A missing or damaged file falls back to the defaults.
+- App settings a user might copy or edit (device, default model, output format, quality, last export
+  folder, keep metadata): a small JSON file ``settings.json`` in the same folder. A missing or damaged file falls back to the defaults.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ class AppSettings:
     output_format: str = "jpg"
     quality: int = 95
     render_size: int = 0  # 0 = the colorizer's default
+    export_folder: str = ""  # where the last Save As / Export went ("" = next to the photo)
+    keep_metadata: bool = True  # exports keep the original's EXIF (camera, dates, captions)
 
     @staticmethod
     def path() -> Path:
