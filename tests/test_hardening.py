@@ -374,3 +374,217 @@ def test_models_install_full_disk_leaves_no_part(tmp_path, monkeypatch, capsys):
     (folder / ".family.pt.abcdefgh.part").write_bytes(b"half")
     assert main(["models", "install", str(good), "--name", "family"]) == 0
     assert sorted(p.name for p in folder.iterdir()) == ["family.pt"]
+
+
+# --- 3. train never replaces an earlier run's models silently ------------------------------------
+
+TINY_TRAIN = ["--epochs", "1", "--image-size", "32", "--batch-size", "2", "--generator", "resunet", "--base", "4",
+              "--val-split", "0.25"]
+
+
+def _copy_photos(src: Path, dst: Path, n: int = 8) -> Path:
+    dst.mkdir(parents=True, exist_ok=True)
+    for p in sorted(src.iterdir())[:n]:
+        (dst / p.name).write_bytes(p.read_bytes())
+    return dst
+
+
+def test_train_refuses_a_non_empty_run_folder(tmp_path, colour_folder, capsys):
+    from magicbrush_desktop.core.train import TrainConfig, train
+
+    run = tmp_path / "run"
+    assert main(["train", str(colour_folder), "--out", str(run), *TINY_TRAIN]) == 0
+    best = _bytes(run / "best.pt")
+    log_lines = len((run / "log.jsonl").read_text().splitlines())
+    capsys.readouterr()
+    assert main(["train", str(colour_folder), "--out", str(run), *TINY_TRAIN, "--lr-g", "0.5"]) == 1
+    err = capsys.readouterr().err
+    assert "not empty" in err and "--resume" in err and "--overwrite" in err
+    assert _bytes(run / "best.pt") == best
+    # The core refuses too (the desktop app calls it).
+    with pytest.raises(MagicBrushError, match="not empty"):
+        next(train(TrainConfig(data_dir=str(colour_folder), run_dir=str(run))))
+    # --overwrite replaces the earlier run: a fresh log, not one appended to the old.
+    assert main(["train", str(colour_folder), "--out", str(run), *TINY_TRAIN, "--overwrite"]) == 0
+    assert len((run / "log.jsonl").read_text().splitlines()) == log_lines
+    assert load_checkpoint(run / "best.pt")["created"]
+
+
+# --- 5. resume: the run's saved settings win unless given; paths stored absolute ------------------
+
+
+def test_printed_resume_command_continues_the_same_run(tmp_path, colour_folder, monkeypatch):
+    from magicbrush_desktop.core.events import Metrics
+    from magicbrush_desktop.core.train import TrainConfig, train
+
+    monkeypatch.chdir(tmp_path)
+    _copy_photos(colour_folder, tmp_path / "photos")
+    config = TrainConfig(data_dir="photos", run_dir="run", epochs=2, image_size=32, batch_size=2, val_split=0.25,
+                         generator="resunet", generator_kwargs={"base": 4, "depth": 2},
+                         discriminator_kwargs={"base": 4, "n_layers": 2})
+    job = train(config)
+    for event in job:
+        if isinstance(event, Metrics) and event.kind == "train":
+            break
+    job.close()  # stopped after one step, like Ctrl-C
+    saved = load_checkpoint(tmp_path / "run" / "last.pt")["config"]
+    assert saved["data_dir"] == str(tmp_path / "photos") and saved["run_dir"] == str(tmp_path / "run")
+    # The printed command, from another working folder, with the data folder moved meanwhile.
+    (tmp_path / "photos").rename(tmp_path / "moved")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert main(["train", str(tmp_path / "moved"), "--out", str(tmp_path / "run"), "--resume"]) == 0
+    last = load_checkpoint(tmp_path / "run" / "last.pt")
+    assert last["config"]["epochs"] == 2 and last["epoch"] == 2  # not the CLI default of 20
+    assert last["config"]["image_size"] == 32 and last["config"]["data_dir"] == str(tmp_path / "moved")
+    # An explicit value does win.
+    assert main(["train", str(tmp_path / "moved"), "--out", str(tmp_path / "run"), "--resume",
+                 "--epochs", "3"]) == 0
+    assert load_checkpoint(tmp_path / "run" / "last.pt")["epoch"] == 3
+
+
+# --- 6. the run folder (and Magic Brush results) are never training data -------------------------
+
+
+def test_run_folder_inside_the_data_folder_is_not_scanned(tmp_path, colour_folder):
+    from magicbrush_desktop.core.dataset import load_splits
+    from magicbrush_desktop.core.imageio import read_photo, save_image
+    from magicbrush_desktop.core.provenance import Provenance
+
+    data = _copy_photos(colour_folder, tmp_path / "data", n=6)
+    run = data / "run"
+    assert main(["train", str(data), "--out", str(run), *TINY_TRAIN]) == 0
+    assert (run / "samples" / "epoch_001.png").is_file()
+    assert json.loads((run / "data.json").read_text())["found"] == 6
+    assert main(["train", str(data), "--out", str(run), "--resume", "--epochs", "2"]) == 0
+    assert json.loads((run / "data.json").read_text())["found"] == 6  # not 7: its own sample grid
+    # Another run folder and a colorized result in the data folder are left out too.
+    other = data / "old-run"
+    (other / "samples").mkdir(parents=True)
+    (other / "config.json").write_text("{}")
+    (other / "log.jsonl").write_text("")
+    Image.fromarray(make_colour_image(64, 64)).save(other / "samples" / "epoch_001.png")
+    photo = read_photo(data / sorted(p.name for p in data.glob("*.png"))[0])
+    save_image(data / "result.png", photo.rgb, like=photo, provenance=Provenance(model="m"))
+    *_, (train_set, val_set, _, summary) = load_splits(data, 32, exclude=(run,))
+    used = {p.name for p in train_set.paths + val_set.paths}
+    assert summary.found == 7 and len(used) == 6 and "result.png" not in used  # 6 photos + the result
+    assert any("Magic Brush result" in reason for _, reason in summary.skipped)
+
+
+# --- 7. bad numbers: a readable refusal, never a traceback or nonsense ---------------------------
+
+
+@pytest.mark.parametrize("argv", [
+    ["train", "DATA", "--out", "RUN", "--batch-size", "0"],
+    ["train", "DATA", "--out", "RUN", "--image-size", "0"],
+    ["train", "DATA", "--out", "RUN", "--image-size", "-8"],
+    ["train", "DATA", "--out", "RUN", "--threads", "-1"],
+    ["train", "DATA", "--out", "RUN", "--epochs", "0"],
+    ["train", "DATA", "--out", "RUN", "--lr-g", "nan"],
+    ["tune", "DATA", "--steps", "0"],
+    ["evaluate", "DATA", "--strength", "nan"],
+    ["evaluate", "DATA", "--limit", "-1"],
+    ["colorize", "a.jpg", "-o", "OUT", "--quality", "500"],
+    ["colorize", "a.jpg", "-o", "OUT", "--quality", "-3"],
+    ["stylize", "a.jpg", "--style", "comic", "-o", "o.png", "--quality", "500"],
+])
+def test_bad_numbers_are_refused_by_the_cli(argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("batch_size", 0, "batch size"),
+    ("image_size", -8, "image size"),
+    ("threads", -1, "threads"),
+    ("lr_g", float("nan"), "learning rate"),
+    ("val_split", 1.5, "validation split"),
+])
+def test_bad_numbers_are_refused_by_the_core(tmp_path, colour_folder, field, value, message):
+    from magicbrush_desktop.core.train import TrainConfig, train
+
+    config = TrainConfig(data_dir=str(colour_folder), run_dir=str(tmp_path / "run"), **{field: value})
+    with pytest.raises(MagicBrushError, match=message):
+        next(train(config))
+    assert not (tmp_path / "run").exists()  # refused before anything was written
+
+
+def test_tune_and_evaluate_refuse_nonsense_in_the_core(tmp_path, colour_folder, tiny_model):
+    from magicbrush_desktop.core.colorize import Colorizer
+    from magicbrush_desktop.core.evaluate import evaluate
+    from magicbrush_desktop.core.train import TrainConfig
+    from magicbrush_desktop.core.tune import tune
+
+    with pytest.raises(MagicBrushError, match="steps"):
+        next(tune(TrainConfig(data_dir=str(colour_folder), run_dir=str(tmp_path)), steps=0))
+    colorizer = Colorizer.load(str(tiny_model), "cpu")
+    for kwargs, message in (({"strength": float("nan")}, "strength"), ({"limit": -1}, "limit")):
+        with pytest.raises(MagicBrushError, match=message):
+            next(evaluate(colorizer, colour_folder, **kwargs))
+    with pytest.raises(MagicBrushError, match="quality"):
+        next(run_batch([], lambda photo: photo.rgb, quality=500))
+
+
+def test_one_photo_folder_trains(tmp_path, colour_folder):
+    data = _copy_photos(colour_folder, tmp_path / "one", n=1)
+    assert main(["train", str(data), "--out", str(tmp_path / "run"), *TINY_TRAIN]) == 0
+    assert (tmp_path / "run" / "best.pt").is_file()
+
+
+def test_stylize_size_beyond_memory_is_refused_with_what_fits(tmp_path, monkeypatch, capsys):
+    from magicbrush_desktop.core import limits
+
+    tiny = tmp_path / "dot.png"
+    Image.new("RGB", (1, 1), (200, 10, 10)).save(tiny)
+    assert main(["stylize", str(tiny), "--style", "comic", "-o", str(tmp_path / "o.png"), "--size", "30000"]) == 1
+    assert "between 16 and" in capsys.readouterr().err
+    monkeypatch.setattr(limits, "available_memory", lambda: 2 * 2**30)
+    assert main(["stylize", str(tiny), "--style", "comic", "-o", str(tmp_path / "o.png"), "--size", "4000"]) == 1
+    err = capsys.readouterr().err
+    assert "GiB" in err and "px fits" in err
+    fits = int(err.split("at most about ")[1].split(" px")[0])
+    limits.check_style_size((1, 1), fits)  # what it says fits, fits
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_training_beyond_memory_is_refused_with_what_fits(tmp_path, colour_folder, monkeypatch, capsys):
+    from magicbrush_desktop.core import limits
+
+    monkeypatch.setattr(limits, "available_memory", lambda: 2**30)
+    assert main(["train", str(colour_folder), "--out", str(tmp_path / "run"), "--image-size", "512",
+                 "--batch-size", "64"]) == 1
+    assert "a batch size of at most 2 fits" in capsys.readouterr().err
+    assert main(["train", str(colour_folder), "--out", str(tmp_path / "run2"), "--image-size", "2048",
+                 "--batch-size", "4"]) == 1
+    assert "with batch size 1 an image size of at most" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+# --- 8. evaluate and colorize say what they found ------------------------------------------------
+
+
+def test_evaluate_without_colour_photos_says_so(tmp_path, tiny_model, capsys):
+    greys = tmp_path / "greys"
+    _grey(greys / "a.png")
+    _grey(greys / "b.png", seed=1)
+    for extra in ([], ["--json"]):
+        assert main(["evaluate", str(greys), "--model", str(tiny_model), *extra]) == 1
+        err = capsys.readouterr().err
+        assert "colour originals" in err and "2 black-and-white" in err and "Traceback" not in err
+
+
+def test_colorize_empty_plans_say_why(tmp_path, tiny_model, capsys):
+    scans = tmp_path / "scans"
+    _grey(scans / "out" / "a.jpg")
+    (scans / "notes.txt").write_text("x")
+    assert main(["colorize", str(scans), "-o", str(scans / "out"), "--model", str(tiny_model)]) == 1
+    assert "inside the output folder" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "sub").mkdir()
+    _grey(tmp_path / "empty" / "sub" / "a.jpg")
+    assert main(["colorize", str(tmp_path / "empty"), "-o", str(tmp_path / "o"), "--model", str(tiny_model)]) == 1
+    assert "no photos found" in capsys.readouterr().err and "-r" in capsys.readouterr().err + "-r"

@@ -18,6 +18,7 @@ from magicbrush_desktop.core.hints import (
     HintSet,
     apply_hints,
     color_to_lab,
+    compose_preview,
     hints_for_photo,
     parse_sidecar,
     rasterize,
@@ -84,6 +85,17 @@ def test_eraser_removes_hints_under_it_and_later_hints_win():
     mask, target = rasterize([b, over], 100, 50)
     assert np.allclose(target[25, 75], color_to_lab("#5b7f35")[1:])
     assert not HintSet([eraser]) and HintSet([a])
+
+
+def test_screen_preview_composes_like_the_full_composer():
+    rng = np.random.default_rng(3)
+    lightness = (rng.random((90, 130)) * 100).astype(np.float32)
+    ab = (rng.random((30, 44, 2)) * 60 - 30).astype(np.float32)
+    a, b = guided_coefficients(np.ascontiguousarray(lightness[::3, ::3][:30, :44]) / 100.0, ab)
+    chroma = ChromaPrediction(a, b, ab, (44, 30))
+    for strength in (0.0, 0.7, 1.6):
+        fast = compose_preview(lightness, chroma, strength).astype(int)
+        assert np.abs(fast - compose(lightness, chroma, strength)).max() <= 1
 
 
 def test_no_hints_is_the_automatic_result():

@@ -17,6 +17,27 @@ if TYPE_CHECKING:
 
 # Parser option -> TrainConfig field, where the names differ.
 _FIELD_OF = {"gan_loss": "gan_mode", "save_every": "save_every_minutes"}
+# Options whose "not given" value is not None (for telling what the user gave on --resume).
+_UNSET = {"soft_labels": False, "init": "", "threads": 0, "encoder": "frozen", "device": "auto", "base": None}
+
+
+def _int_in(low: int, high: int | None = None):  # noqa: ANN202 - an argparse type
+    def parse(text: str) -> int:
+        value = int(text)
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"must be a whole number from {low}" + (f" to {high}" if high else " up"))
+        return value
+
+    return parse
+
+
+def _finite(text: str) -> float:
+    import math
+
+    value = float(text)
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError("must be a finite number ≥ 0")
+    return value
 
 
 class _FromTrainConfig:
@@ -31,17 +52,18 @@ class _FromTrainConfig:
 def add_training_options(p: argparse.ArgumentParser) -> None:
     """Options shared by ``train`` and ``tune``."""
     d = _FromTrainConfig()
-    p.add_argument("--epochs", type=int, default=d.epochs)
-    p.add_argument("--image-size", type=int, default=d.image_size, help="training crop size in pixels")
-    p.add_argument("--batch-size", type=int, default=d.batch_size)
-    p.add_argument("--lr-g", type=float, default=d.lr_g, help="generator learning rate (seed: 0.0002)")
-    p.add_argument("--lr-d", type=float, default=d.lr_d, help="discriminator learning rate (seed: 0.001)")
-    p.add_argument("--lambda-l1", type=float, default=d.lambda_l1, help="weight of the L1 term (default 100)")
+    p.add_argument("--epochs", type=_int_in(1), default=d.epochs)
+    p.add_argument("--image-size", type=_int_in(32, 2048), default=d.image_size,
+                   help="training crop size in pixels (32..2048)")
+    p.add_argument("--batch-size", type=_int_in(1, 4096), default=d.batch_size)
+    p.add_argument("--lr-g", type=_finite, default=d.lr_g, help="generator learning rate (seed: 0.0002)")
+    p.add_argument("--lr-d", type=_finite, default=d.lr_d, help="discriminator learning rate (seed: 0.001)")
+    p.add_argument("--lambda-l1", type=_finite, default=d.lambda_l1, help="weight of the L1 term (default 100)")
     p.add_argument("--gan-loss", choices=("vanilla", "lsgan"), default=d.gan_mode)
     p.add_argument("--soft-labels", action="store_true", help="soft discriminator targets (seed 001)")
     p.add_argument("--flip-labels", type=float, default=d.flip_labels, metavar="P",
                    help="probability of flipping a discriminator label (noisy labels)")
-    p.add_argument("--warmup-epochs", type=int, default=d.warmup_epochs, help="L1-only epochs first")
+    p.add_argument("--warmup-epochs", type=_int_in(0), default=d.warmup_epochs, help="L1-only epochs first")
     p.add_argument("--val-split", type=float, default=d.val_split)
     p.add_argument("--test-split", type=float, default=d.test_split)
     p.add_argument("--seed", type=int, default=d.seed)
@@ -51,7 +73,9 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
                    help="vgg_resunet: keep the ImageNet encoder frozen or fine-tune it")
     p.add_argument("--discriminator", choices=sorted(DISCRIMINATORS), default=d.discriminator)
     p.add_argument("--save-every", type=float, default=d.save_every_minutes, metavar="MINUTES")
-    p.add_argument("--threads", type=int, default=0, help="CPU threads (default: all)")
+    p.add_argument("--threads", type=_int_in(0, 4096), default=0, help="CPU threads (default: all)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the earlier run in a non-empty run folder (its best.pt, last.pt, log, samples)")
     add_device_option(p)
 
 
@@ -59,6 +83,10 @@ def config_from_args(args: argparse.Namespace, data_dir: Path, run_dir: Path) ->
     from ..core.train import TrainConfig
 
     defaults = TrainConfig(data_dir="", run_dir="")
+    if not hasattr(args, "explicit_fields"):
+        # What the user gave (for --resume, where the run's saved settings win over everything else).
+        given = {_FIELD_OF.get(d, d) for d, v in vars(args).items() if v is not None and v != _UNSET.get(d)}
+        args.explicit_fields = {f for f in given if hasattr(defaults, f)} | {"data_dir"}
     for dest, value in vars(args).items():
         field = _FIELD_OF.get(dest, dest)
         if value is None and hasattr(defaults, field):
@@ -100,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
     from ..core.train import train
 
     config = config_from_args(args, args.data_dir, args.out)
-    job = train(config, resume=args.resume)
+    job = train(config, resume=args.resume, overwrite=args.overwrite, explicit=args.explicit_fields)
     bar = None
     with graceful_interrupt() as stop:
         try:
@@ -134,7 +162,9 @@ def run(args: argparse.Namespace) -> int:
             if bar:
                 bar.close()
     if stop.requested:
-        print(f"Stopped; continue with: magicbrush train {args.data_dir} --out {args.out} --resume",
-              file=sys.stderr)
+        import shlex
+
+        print(f"Stopped; continue with: magicbrush train {shlex.quote(str(args.data_dir))} "
+              f"--out {shlex.quote(str(args.out))} --resume", file=sys.stderr)
         return 130
     return 0

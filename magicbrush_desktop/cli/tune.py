@@ -18,13 +18,20 @@ def _grid(text: str) -> tuple[tuple[float, float], ...]:
     return pairs  # type: ignore[return-value]
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be a whole number ≥ 1")
+    return value
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("tune", help="search the discriminator/generator learning rates",
                        description="Short training runs over a grid of D/G learning rates (the seed's table "
                        "by default), ranked by validation score.")
     p.add_argument("data_dir", type=Path, metavar="DATA_DIR")
     p.add_argument("--out", type=Path, default=Path("tune-runs"), metavar="DIR")
-    p.add_argument("--steps", type=int, default=200, help="training steps per run (default 200)")
+    p.add_argument("--steps", type=_positive, default=200, help="training steps per run (default 200)")
     p.add_argument("--grid", type=_grid, default=None, metavar="D/G,...",
                    help="D/G learning-rate pairs (default: the seed's table of five)")
     add_training_options(p)
@@ -42,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     base = config_from_args(args, args.data_dir, args.out)
     rows = []
     with tqdm(total=len(args.grid) * args.steps, unit="step", disable=None) as bar:
-        for event in tune(base, args.grid, args.steps):
+        for event in tune(base, args.grid, args.steps, overwrite=args.overwrite):
             if isinstance(event, Progress) and event.total == len(args.grid) * args.steps:
                 bar.n = event.done
                 bar.set_description(event.message)

@@ -21,6 +21,7 @@ import torch
 from .checkpoint import generator_from_checkpoint, load_checkpoint
 from .color import AB_SCALE, lab_to_rgb, normalize_l
 from .devices import pick_device
+from .errors import MagicBrushError
 from .imageio import Photo
 from .models import resolve_model
 
@@ -102,6 +103,8 @@ def compose(lightness: np.ndarray, chroma: ChromaPrediction, strength: float = 1
     Returns:
         (H, W, 3) uint8 RGB.
     """
+    if not np.isfinite(strength):  # nan would colour every pixel nonsense (and clip keeps nan)
+        raise MagicBrushError(f"the colour strength must be a number between 0 and 2 (got {strength})")
     strength = float(np.clip(strength, 0.0, 2.0))
     full_h, full_w = lightness.shape
     out = np.empty((full_h, full_w, 3), dtype=np.uint8)

@@ -25,11 +25,45 @@ MIN_SIDE = 32
 _KEEP_SCALE = 1.15
 
 
-def scan_images(folder: Path, recursive: bool = True) -> list[Path]:
-    """Image files under ``folder`` (by extension), sorted for reproducibility."""
+RUN_FOLDER_FILES = ("last.pt", "best.pt", "log.jsonl")
+
+
+def is_run_folder(folder: Path) -> bool:
+    """True for a Magic Brush training run folder (its config.json beside a checkpoint or log)."""
+    return (folder / "config.json").is_file() and any((folder / n).is_file() for n in RUN_FOLDER_FILES)
+
+
+def scan_images(folder: Path, recursive: bool = True, exclude: tuple[Path, ...] | list[Path] = ()) -> list[Path]:
+    """Image files under ``folder`` (by extension), sorted for reproducibility.
+
+    Hidden files, the folders in ``exclude`` (a training run's own folder) and any sub-folder that is a
+    Magic Brush run folder (sample grids, not photos) are left out.
+    """
     folder = Path(folder)
     pattern = "**/*" if recursive else "*"
-    return sorted(p for p in folder.glob(pattern) if p.is_file() and is_image_path(p) and not p.name.startswith("."))
+    skip = [Path(e).resolve() for e in exclude]
+    runs: dict[Path, bool] = {}
+
+    def in_run(path: Path) -> bool:
+        for parent in path.parents:
+            if parent == folder or folder not in parent.parents:
+                break
+            if parent not in runs:
+                runs[parent] = is_run_folder(parent)
+            if runs[parent]:
+                return True
+        return False
+
+    found = []
+    for p in folder.glob(pattern):
+        if not p.is_file() or not is_image_path(p) or p.name.startswith("."):
+            continue
+        if skip and any(s == p.resolve().parent or s in p.resolve().parents for s in skip):
+            continue
+        if recursive and in_run(p):
+            continue
+        found.append(p)
+    return sorted(found)
 
 
 def _split_key(path: Path, seed: int) -> float:
@@ -68,6 +102,8 @@ class DataSummary:
 
 def _decode(path: Path, keep_short: int) -> np.ndarray:
     photo = read_photo(path)
+    if _made_by_us(photo.exif):
+        raise PhotoError("a Magic Brush result (its metadata says so), not an original colour photo")
     h, w = photo.rgb.shape[:2]
     if min(h, w) < MIN_SIDE:
         raise PhotoError(f"too small ({w}x{h}; at least {MIN_SIDE} px per side)")
@@ -79,6 +115,18 @@ def _decode(path: Path, keep_short: int) -> np.ndarray:
     return np.asarray(img, dtype=np.uint8)
 
 
+def _made_by_us(exif: bytes | None) -> bool:
+    """True when EXIF Software says Magic Brush wrote the file (see provenance.py)."""
+    if not exif:
+        return False
+    try:
+        software = Image.Exif()
+        software.load(exif)
+        return str(software.get(0x0131, "")).startswith("Magic Brush")
+    except Exception:  # noqa: BLE001 - unreadable EXIF says nothing
+        return False
+
+
 def load_splits(
     folder: Path,
     image_size: int,
@@ -86,11 +134,13 @@ def load_splits(
     val_split: float = 0.1,
     test_split: float = 0.0,
     seed: int = 0,
+    exclude: tuple[Path, ...] | list[Path] = (),
 ) -> Iterator[tuple[int, int, str] | tuple[ImageSet, ImageSet, ImageSet, DataSummary]]:
     """Scan and decode ``folder``; a generator yielding (done, total, name) while decoding, then
-    finally (train, val, test, summary). Unreadable, tiny and black-and-white files are skipped and
-    listed in the summary."""
-    paths = scan_images(folder)
+    finally (train, val, test, summary). Unreadable, tiny and black-and-white files, and Magic Brush's
+    own results, are skipped and listed in the summary; ``exclude`` folders (the run's own) and run
+    folders inside ``folder`` are not scanned. With a single usable photo it is also the validation photo."""
+    paths = scan_images(folder, exclude=exclude)
     keep_short = round(image_size * _KEEP_SCALE)
     sets: dict[str, tuple[list, list]] = {"train": ([], []), "val": ([], []), "test": ([], [])}
     skipped: list[tuple[str, str]] = []
@@ -106,9 +156,13 @@ def load_splits(
         sets[split][0].append(img)
         sets[split][1].append(path)
     train, val, test = (ImageSet(*sets[s]) for s in ("train", "val", "test"))
+    if len(train) == 0 and len(val) + len(test) > 0:
+        # Tiny folders whose photos all drew validation or test: train on them rather than refuse.
+        train = ImageSet(val.images + test.images, val.paths + test.paths)
+        val, test = ImageSet([], []), ImageSet([], [])
     if len(train) == 0:
         raise PhotoError(f"no usable colour photos to train on in '{folder}'")
-    if len(val) == 0 and len(train) > 1:
+    if len(val) == 0:
         # Tiny folders: still validate on something rather than nothing.
         val = ImageSet([train.images[-1]], [train.paths[-1]])
     summary = DataSummary(str(folder), len(paths), len(train) + len(val) + len(test), len(train), len(val),

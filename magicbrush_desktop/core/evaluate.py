@@ -18,11 +18,12 @@ import numpy as np
 
 from . import metrics as M
 from .color import lab_to_rgb
-from .colorize import Colorizer
+from .colorize import MAX_RENDER_SIZE, MIN_RENDER_SIZE, Colorizer
 from .dataset import scan_images
 from .errors import MagicBrushError
 from .events import Finished, Progress
 from .imageio import read_photo
+from .limits import check_strength
 
 
 @dataclass
@@ -55,7 +56,19 @@ def grey_baseline(lightness: np.ndarray) -> np.ndarray:
 
 def evaluate(colorizer: Colorizer, folder: Path, render_size: int | None = None,
              strength: float = 1.0, limit: int = 0) -> Iterator[Progress | Finished]:
-    """Yields Progress per image, then Finished(result=EvaluationResult, summary=means)."""
+    """Yields Progress per image, then Finished(result=EvaluationResult, summary=means).
+
+    Raises:
+        MagicBrushError: a strength outside 0..2 (or nan), a negative limit, a render size out of range,
+            no photos, or no colour photo among them to compare with (the message says what was found).
+    """
+    check_strength(strength)
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+        raise MagicBrushError(f"the photo limit must be 0 (all) or more (got {limit})")
+    if render_size is not None and not MIN_RENDER_SIZE <= render_size <= MAX_RENDER_SIZE:
+        raise MagicBrushError(f"the render size must be {MIN_RENDER_SIZE}..{MAX_RENDER_SIZE} (got {render_size})")
+    if not Path(folder).is_dir():
+        raise MagicBrushError(f"'{folder}' is not a folder of colour photos")
     paths = scan_images(Path(folder))
     if limit:
         paths = paths[:limit]
@@ -87,4 +100,11 @@ def evaluate(colorizer: Colorizer, folder: Path, render_size: int | None = None,
             "seconds": seconds,
         })
     yield Progress(len(paths), len(paths), "done")
+    if not result.per_image:
+        grey = sum(1 for _, reason in result.failed if reason.startswith("black-and-white"))
+        other = len(result.failed) - grey
+        first = f" (e.g. {result.failed[0][0]}: {result.failed[0][1]})" if result.failed else ""
+        raise MagicBrushError(
+            f"none of the {len(paths)} photo(s) in '{folder}' can be compared: evaluation needs colour originals "
+            f"({grey} black-and-white, {other} unreadable){first}")
     yield Finished(result, result.summary())

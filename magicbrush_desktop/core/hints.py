@@ -58,7 +58,7 @@ MAX_POINTS = 200_000
 SIGMA_XY = 0.5  # spatial reach, fraction of the photo's longest side
 SIGMA_L = 10.0  # lightness similarity, L* units
 SIGMA_AB = 7.0  # similarity of the automatic colour, a*b* units
-TAU = 0.5  # weight-sum floor: where the hints' pixels are not alike, the automatic colour stays
+TAU = 0.25  # weight-sum floor: where the hints' pixels are not alike, the automatic colour stays
 
 
 class HintError(MagicBrushError):
@@ -402,6 +402,26 @@ class HintPropagator:
         return ChromaPrediction(coef_a, coef_b, ab, self.chroma.render_size)
 
 
+def compose_preview(lightness: np.ndarray, chroma: "ChromaPrediction", strength: float = 1.0) -> np.ndarray:
+    """:func:`~.colorize.compose` for a screen-size picture in one pass (no strips, no remap tables).
+
+    Same bilinear guided upsampling (pixel centres aligned, edges replicated) within one RGB level; about
+    half the time of the strip composer at 1 MP, which is most of a brush stroke's time on screen.
+    """
+    strength = float(np.clip(strength, 0.0, 2.0))
+    h, w = lightness.shape
+    a = cv2.resize(chroma.coef_a, (w, h), interpolation=cv2.INTER_LINEAR)
+    b = cv2.resize(chroma.coef_b, (w, h), interpolation=cv2.INTER_LINEAR)
+    l = lightness.astype(np.float32, copy=False)
+    a *= (l * np.float32(strength / 100.0))[..., None]
+    b *= np.float32(strength)
+    a += b
+    lab = np.empty((h, w, 3), np.float32)
+    lab[..., 0] = l
+    lab[..., 1:] = a
+    return lab_to_rgb(lab)
+
+
 def render_lightness(lightness: np.ndarray, chroma: ChromaPrediction) -> np.ndarray:
     """The photo's L* at the prediction's render size (what :meth:`Colorizer.predict` fed the network)."""
     w, h = chroma.ab.shape[1], chroma.ab.shape[0]
@@ -445,5 +465,5 @@ def colorize_with_hints(colorizer: "Colorizer", photo: "Photo", hints: HintSet |
     return colorizer.compose(photo, apply_hints(photo.lightness, chroma, hints), strength)
 
 
-__all__ = ["Hint", "HintSet", "HintError", "HintPropagator", "apply_hints", "read_sidecar", "write_sidecar",
+__all__ = ["compose_preview", "Hint", "HintSet", "HintError", "HintPropagator", "apply_hints", "read_sidecar", "write_sidecar",
            "parse_sidecar", "sidecar_path", "hints_for_photo", "colorize_with_hints", "rasterize", "render_lightness", "color_to_lab", "lab_to_hex"]

@@ -113,42 +113,57 @@ MAX_BATCH_SIZE = 4096
 def check_train_numbers(*, epochs: int, image_size: int, batch_size: int, threads: int, lr_g: float,
                         lr_d: float, lambda_l1: float, val_split: float, test_split: float,
                         flip_labels: float, warmup_epochs: int, save_every_minutes: float, max_steps: int,
-                        n_photos: int | None = None) -> None:
-    """Every training number in range, with one readable message for the first that is not."""
+                        **_other: object) -> None:
+    """Every training number in range, with one readable message for the first that is not.
+
+    Accepts ``**asdict(config)`` (other fields are ignored here).
+    """
     def need(ok: bool, message: str) -> None:
         if not ok:
             raise MagicBrushError(message)
 
-    def finite(x: float) -> bool:
-        return isinstance(x, (int, float)) and math.isfinite(x)
+    def whole(x: object) -> bool:
+        return isinstance(x, int) and not isinstance(x, bool)
 
-    need(isinstance(epochs, int) and epochs >= 1, f"epochs must be at least 1 (got {epochs})")
-    need(isinstance(image_size, int) and 32 <= image_size <= MAX_IMAGE_SIZE,
+    def finite(x: object) -> bool:
+        return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+    need(whole(epochs) and epochs >= 1, f"epochs must be at least 1 (got {epochs})")
+    need(whole(image_size) and 32 <= image_size <= MAX_IMAGE_SIZE,
          f"the image size must be between 32 and {MAX_IMAGE_SIZE} px (got {image_size})")
-    need(isinstance(batch_size, int) and 1 <= batch_size <= MAX_BATCH_SIZE,
+    need(whole(batch_size) and 1 <= batch_size <= MAX_BATCH_SIZE,
          f"the batch size must be between 1 and {MAX_BATCH_SIZE} (got {batch_size})")
-    need(isinstance(threads, int) and 0 <= threads <= 4096, f"threads must be 0 (all) or more (got {threads})")
+    need(whole(threads) and 0 <= threads <= 4096, f"threads must be 0 (all) or more (got {threads})")
     for name, value in (("generator learning rate", lr_g), ("discriminator learning rate", lr_d)):
-        need(finite(value) and 0 < value <= 1, f"the {name} must be between 0 and 1 (got {value})")
+        need(finite(value) and 0 < value <= 1, f"the {name} must be above 0 and at most 1 (got {value})")
     need(finite(lambda_l1) and lambda_l1 >= 0, f"the L1 weight must be a number ≥ 0 (got {lambda_l1})")
     need(finite(val_split) and 0 <= val_split < 1, f"the validation split must be in 0..1 (got {val_split})")
     need(finite(test_split) and 0 <= test_split < 1 and val_split + test_split < 1,
          f"the test split must be in 0..1 and leave photos to train on (got {test_split})")
-    need(finite(flip_labels) and 0 <= flip_labels <= 1, f"the label flip probability must be in 0..1 (got {flip_labels})")
-    need(isinstance(warmup_epochs, int) and warmup_epochs >= 0, f"warm-up epochs must be ≥ 0 (got {warmup_epochs})")
+    need(finite(flip_labels) and 0 <= flip_labels <= 1,
+         f"the label flip probability must be in 0..1 (got {flip_labels})")
+    need(whole(warmup_epochs) and warmup_epochs >= 0, f"warm-up epochs must be ≥ 0 (got {warmup_epochs})")
     need(finite(save_every_minutes) and save_every_minutes > 0,
          f"the save interval must be a positive number of minutes (got {save_every_minutes})")
-    need(isinstance(max_steps, int) and max_steps >= 0, f"the step limit must be ≥ 0 (got {max_steps})")
-    # Activations of one batch (generator and discriminator, forward and backward).
+    need(whole(max_steps) and max_steps >= 0, f"the step limit must be ≥ 0 (got {max_steps})")
+
+
+def check_train_memory(image_size: int, batch_size: int, n_photos: int) -> None:
+    """Refuse a training whose photos in memory plus one batch's activations would not fit."""
     batch_bytes = batch_size * image_size * image_size * TRAIN_BYTES_PER_PIXEL
-    photos_bytes = (n_photos or 0) * (1.15 * image_size) ** 2 * 1.5 * 3
+    photos_bytes = n_photos * (1.15 * image_size) ** 2 * 1.5 * 3
     available = available_memory()
     if available is not None and batch_bytes + photos_bytes > available:
-        fits = max(1, int((available - photos_bytes) // (image_size * image_size * TRAIN_BYTES_PER_PIXEL)))
+        fits = int((available - photos_bytes) // (image_size * image_size * TRAIN_BYTES_PER_PIXEL))
+        per_pixel = TRAIN_BYTES_PER_PIXEL + n_photos * 1.15**2 * 1.5 * 3
+        side = int(math.sqrt(max(0.0, available) / per_pixel)) // 16 * 16
+        hint = (f"at this image size a batch size of at most {fits} fits" if fits >= 1
+                else f"with batch size 1 an image size of at most {side} fits" if side >= 32
+                else "use fewer photos or a machine with more memory")
         raise MagicBrushError(
-            f"training at image size {image_size} with batch size {batch_size} would need about "
-            f"{_gib(batch_bytes + photos_bytes)} of memory, more than the {_gib(available)} available; "
-            f"at this image size a batch size of at most {fits} fits")
+            f"training {n_photos} photos at image size {image_size} with batch size {batch_size} would need "
+            f"about {_gib(batch_bytes + photos_bytes)} of memory, more than the {_gib(available)} available; "
+            f"{hint}")
 
 
 def check_strength(strength: float) -> float:

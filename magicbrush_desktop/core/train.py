@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -26,11 +26,13 @@ from .calibration import fit_chroma_gain
 from .colorize import Colorizer
 from .checkpoint import load_checkpoint, make_checkpoint, save_checkpoint
 from .color import lab_tensor_to_rgb
-from .dataset import ImageSet, center_crop, epoch_order, lab_batch, load_splits, random_crop_flip
+from .dataset import ImageSet, center_crop, epoch_order, lab_batch, load_splits, random_crop_flip, scan_images
 from .devices import pick_device
 from .errors import MagicBrushError
+from .files import is_part_file, remove_stale_parts, write_error
 from .events import Finished, Metrics, Preview, Progress
 from .imageio import atomic_write_bytes, encode_image, read_photo
+from .limits import check_train_memory, check_train_numbers
 from .losses import GANLoss, l1_loss
 from .networks import build_discriminator, build_generator
 
@@ -116,18 +118,61 @@ def validate(generator: torch.nn.Module, val: ImageSet, size: int, device: torch
     return result, samples
 
 
-def train(config: TrainConfig, resume: bool = False) -> Iterator:
+# What a run folder holds; ``overwrite`` removes exactly these (and the sample grids) before a new run.
+RUN_FILES = ("best.pt", "last.pt", "log.jsonl", "config.json", "data.json")
+# How this session runs rather than what the run is: always taken from the caller on resume.
+_SESSION_FIELDS = ("device", "threads", "save_every_minutes", "max_steps")
+_ARCH_FIELDS = ("generator", "generator_kwargs", "discriminator", "discriminator_kwargs", "init")
+
+
+def _claim_run_folder(run_dir: Path, overwrite: bool) -> None:
+    """A new run needs an empty (or new) folder: an earlier run's best.pt is never replaced silently."""
+    if not run_dir.exists():
+        return
+    if not run_dir.is_dir():
+        raise MagicBrushError(f"the run folder '{run_dir}' is a file; choose another --out")
+    entries = sorted(e.name for e in run_dir.iterdir() if not is_part_file(e))
+    # What a run that stopped before its first checkpoint leaves (a wrong folder, too little memory)
+    # holds no model: the next start reuses the folder instead of refusing it.
+    samples = run_dir / "samples"
+    leftovers = {"config.json", "data.json", "log.jsonl"} | (
+        {"samples"} if samples.is_dir() and not any(samples.iterdir()) else set())
+    if not entries or set(entries) <= leftovers:
+        overwrite = True
+    elif not overwrite:
+        shown = ", ".join(entries[:4]) + (", ..." if len(entries) > 4 else "")
+        raise MagicBrushError(
+            f"the run folder '{run_dir}' is not empty ({shown}); continue that run with --resume, replace it "
+            "with --overwrite, or choose another --out")
+    for name in RUN_FILES:
+        (run_dir / name).unlink(missing_ok=True)
+    for grid in (run_dir / "samples").glob("epoch_*.png"):
+        grid.unlink()
+
+
+def _absolute(path: str) -> str:
+    return str(Path(path).expanduser().resolve()) if path else path
+
+
+def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
+          explicit: set[str] | None = None) -> Iterator:
     """Train a colorizer; yields Progress, Metrics (kind "train" per step, "val" per epoch), Preview
     (sample grid per epoch) and finally Finished(result=path of best.pt, summary=best metrics).
 
+    A new run refuses a non-empty run folder unless ``overwrite`` (which removes the earlier run's
+    files). On ``resume`` the run's saved settings win, except the fields named in ``explicit`` (those
+    the user gave; None = just ``epochs``) and how this session runs (device, threads, save interval,
+    step limit). Paths are stored absolute, so a run resumes from any working folder.
+
     Raises:
-        MagicBrushError: no usable data, or a resume without a compatible ``last.pt``.
+        MagicBrushError: a non-empty run folder, numbers out of range, more memory than available, no
+            usable data, or a resume without a compatible ``last.pt``.
     """
-    run_dir = Path(config.run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    device = pick_device(config.device)
-    if config.threads:
-        torch.set_num_threads(config.threads)
+    run_dir = Path(_absolute(config.run_dir))
+    config = replace(config, run_dir=str(run_dir), data_dir=_absolute(config.data_dir))
+    check_train_numbers(**asdict(config))
+    if not resume:
+        _claim_run_folder(run_dir, overwrite)
     state: dict[str, Any] | None = None
     if resume:
         last = run_dir / "last.pt"
@@ -136,20 +181,39 @@ def train(config: TrainConfig, resume: bool = False) -> Iterator:
         ckpt = load_checkpoint(last)
         if "train_state" not in ckpt:
             raise MagicBrushError(f"{last} holds no training state to resume from")
-        saved = dict(ckpt["config"])
-        # The run's own settings win, except where the user asked for more epochs or another device.
-        saved.update(epochs=config.epochs, device=config.device, run_dir=config.run_dir,
-                     save_every_minutes=config.save_every_minutes, max_steps=config.max_steps,
-                     threads=config.threads)
+        known = {f.name for f in fields(TrainConfig)}
+        saved = {k: v for k, v in dict(ckpt["config"]).items() if k in known}
+        # The architecture is the checkpoint's: its weights fit no other network.
+        given = ({"epochs"} if explicit is None else set(explicit)) - set(_ARCH_FIELDS)
+        saved.update({k: getattr(config, k) for k in given | set(_SESSION_FIELDS) if k in known})
+        saved["run_dir"] = str(run_dir)
         config = TrainConfig(**saved)
+        if not Path(config.data_dir).is_dir():
+            raise MagicBrushError(f"the run's photo folder '{config.data_dir}' is not there; give it: "
+                                  f"magicbrush train DATA_DIR --out {run_dir} --resume")
+        config = replace(config, data_dir=_absolute(config.data_dir))
+        check_train_numbers(**asdict(config))
         state = ckpt["train_state"]
+    if Path(config.data_dir).is_dir():  # (a missing folder is reported by the scan below)
+        check_train_memory(config.image_size, config.batch_size,
+                           len(scan_images(Path(config.data_dir), exclude=(run_dir,))))
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise write_error(exc, run_dir) from exc
+    # Temporary files a killed run left (a 140 MB .last.pt.XXXXXXXX.part) go first.
+    remove_stale_parts(run_dir, set(RUN_FILES))
+    remove_stale_parts(run_dir / "samples")
+    device = pick_device(config.device)
+    if config.threads:
+        torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
     (run_dir / "config.json").write_text(json.dumps(asdict(config), indent=2), encoding="utf-8")
 
     # --- data ---------------------------------------------------------------------------------
     splits = None
     for item in load_splits(Path(config.data_dir), config.image_size, val_split=config.val_split,
-                            test_split=config.test_split, seed=config.seed):
+                            test_split=config.test_split, seed=config.seed, exclude=(run_dir,)):
         if len(item) == 3 and isinstance(item[0], int):
             done, total, name = item
             if done % 50 == 0:

@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
+from .errors import MagicBrushError
 from .events import Finished, Metrics, Progress
 from .train import TrainConfig, train
 
@@ -17,12 +18,18 @@ SEED_GRID: tuple[tuple[float, float], ...] = (
 
 
 def tune(base: TrainConfig, grid: tuple[tuple[float, float], ...] = SEED_GRID,
-         steps: int = 200) -> Iterator[Progress | Metrics | Finished]:
+         steps: int = 200, *, overwrite: bool = False) -> Iterator[Progress | Metrics | Finished]:
     """Run ``steps`` training steps per grid point (each in its own sub-folder of ``base.run_dir``).
+
+    An earlier search's sub-folders are refused unless ``overwrite`` (as for ``train``).
 
     Yields Progress per run and step, then Finished(result=rows sorted best first), each row
     {"lr_d", "lr_g", "psnr", "ssim", "colourfulness", "score", "run_dir"}.
     """
+    if not isinstance(steps, int) or steps < 1:
+        raise MagicBrushError(f"steps per run must be at least 1 (got {steps})")
+    if not grid:
+        raise MagicBrushError("the learning-rate grid is empty")
     rows = []
     for i, (lr_d, lr_g) in enumerate(grid):
         run_dir = Path(base.run_dir) / f"d{lr_d:g}_g{lr_g:g}"
@@ -30,7 +37,7 @@ def tune(base: TrainConfig, grid: tuple[tuple[float, float], ...] = SEED_GRID,
                       epochs=max(base.epochs, 1000), warmup_epochs=0)
         yield Progress(i, len(grid), f"run {i + 1}/{len(grid)}: D lr {lr_d:g}, G lr {lr_g:g}")
         best = {}
-        for event in train(cfg):
+        for event in train(cfg, overwrite=overwrite):
             if isinstance(event, Progress) and event.total:
                 yield Progress(i * steps + event.done, len(grid) * steps, f"D {lr_d:g} / G {lr_g:g}")
             elif isinstance(event, Finished):

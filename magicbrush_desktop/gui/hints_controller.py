@@ -29,6 +29,7 @@ from ..core.hints import (
     HintPropagator,
     HintSet,
     color_to_lab,
+    compose_preview,
     read_sidecar,
     render_lightness,
     sidecar_path,
@@ -146,15 +147,20 @@ class HintsController(QObject):
 
     def prepare_colorize(self, photo: Photo) -> Callable[[ChromaPrediction], ChromaPrediction]:
         """For the colorize worker: a function that lays this photo's current hints on a new prediction."""
-        hints = self.hints if photo is self.photo else HintSet()
+        current = photo is self.photo
+        hints = self.hints if current else HintSet()
+        side = self.window._screen_side()
 
         def apply(chroma: ChromaPrediction) -> ChromaPrediction:
+            # Built here, in the worker, so the first stroke does not pay for them. The UI thread reads
+            # them only after the job has finished.
+            prop = HintPropagator(render_lightness(photo.lightness, chroma), chroma)
+            if current:
+                self._propagator = (chroma, prop)
+                self._display_l = (id(photo), side, self._screen_lightness(photo, side))
             if not hints:
                 return chroma
-            prop = HintPropagator(render_lightness(photo.lightness, chroma), chroma)
             hinted = prop.apply(hints)
-            # Read on the UI thread only after the job has finished.
-            self._propagator = (chroma, prop)
             self._base_of[id(hinted)] = (hinted, chroma)
             return hinted
 
@@ -372,20 +378,23 @@ class HintsController(QObject):
         side = self.window._screen_side()
         if self._display_l is not None and self._display_l[:2] == (id(photo), side):
             return self._display_l[2]
-        from ..core.colorize import render_dims
-
-        l = photo.lightness
-        if max(l.shape) > side:
-            l = cv2.resize(l, render_dims(l.shape[1], l.shape[0], side), interpolation=cv2.INTER_AREA)
+        l = self._screen_lightness(photo, side)
         self._display_l = (id(photo), side, l)
         return l
 
-    def preview_step(self, step: "Step", base: ChromaPrediction, hints: HintSet) -> "Step":
-        from ..core.colorize import compose
+    @staticmethod
+    def _screen_lightness(photo: Photo, side: int) -> np.ndarray:
+        l = photo.lightness
+        if max(l.shape) <= side:
+            return l
+        scale = side / max(l.shape)
+        size = (max(1, round(l.shape[1] * scale)), max(1, round(l.shape[0] * scale)))
+        return cv2.resize(l, size, interpolation=cv2.INTER_AREA)
 
+    def preview_step(self, step: "Step", base: ChromaPrediction, hints: HintSet) -> "Step":
         chroma = self.propagator(base).apply(hints) if hints else base
         self._base_of[id(chroma)] = (chroma, base)
-        preview = compose(self.display_lightness(), chroma, step.strength)
+        preview = compose_preview(self.display_lightness(), chroma, step.strength)
         n = sum(1 for h in hints.hints if not h.erase)
         caption = f"Colorized, {n} colour hint{'s' if n != 1 else ''}" if n else "Colorized"
         after = dataclasses.replace(step, image=preview, chroma=chroma, caption=caption)
