@@ -127,7 +127,9 @@ def test_train_dialog_one_tiny_epoch_installs_model(make_window, qtbot, tmp_path
     # The finished model is in the picker; the model in use stays selected (issue 13).
     assert w.colorize_panel.model_name() == "tiny"
     assert w.colorize_panel.model_combo.findData("family-album") >= 0
-    assert dialog.resume_button.isEnabled()  # last.pt is there: more epochs can continue this run
+    assert not dialog.resume_button.isEnabled()  # the run finished: nothing to resume (issue 13)
+    dialog.epochs.setValue(2)
+    assert dialog.resume_button.isEnabled()  # more epochs can continue it from last.pt
 
 
 def test_train_dialog_stop_saves_and_resume_continues(make_window, qtbot, tmp_path):

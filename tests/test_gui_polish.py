@@ -257,3 +257,40 @@ def test_style_caption_history_and_export_use_the_gallery_name(make_window, qtbo
     assert w.undo_stack.undoText() == f"Stylize ({shown})"
     out = w.save_to(tmp_path / "painted.jpg")
     assert f"in the style of {shown}" in read_provenance(out.read_bytes())["description"]
+
+
+# --- 3. the Train dialog ----------------------------------------------------------------------------
+
+
+def test_train_dialog_plain_words_axes_columns_close_and_estimate(make_window, qtbot, tmp_path):
+    from PySide6.QtWidgets import QFormLayout
+
+    from .test_gui_batch_train import _tiny_training_form
+
+    w = make_window()
+    dialog, _ = _tiny_training_form(w, tmp_path, "words", photos=6, epochs=2, batch=2)
+    form = dialog.findChild(QFormLayout)
+    labels = [form.itemAt(r, QFormLayout.ItemRole.LabelRole).widget().text()
+              for r in range(form.rowCount()) if form.itemAt(r, QFormLayout.ItemRole.LabelRole)]
+    text = " ".join(labels) + " " + dialog.soft_labels.text()
+    for jargon in ("seed", "\u03bb", "lr", "D_real", "G_L1"):
+        assert jargon not in text, jargon
+    assert "\u03bb L1" in dialog.lambda_l1.toolTip() and "Soft labels" in dialog.soft_labels.toolTip()
+    legend = [s.name() for s in dialog.loss_chart.series.values()]
+    assert not any("_" in name for name in legend) and "D_real" in dialog.loss_chart.toolTip()
+    # PSNR and colourfulness each have their own axis.
+    assert dialog.val_chart.axis_of("psnr") is not dialog.val_chart.axis_of("colourfulness")
+    dialog.val_chart.add(1, {"psnr": 21.3, "colourfulness": 3.2})
+    axis = dialog.val_chart.x_axis
+    assert axis.min() == 0 and axis.max() >= 1 and axis.tickInterval() == 1  # whole epochs, no "0 0 0 1"
+    assert [h.text() for h in dialog.sample_headers] == ["Input (grey)", "Result", "Original"]
+    assert dialog.close_button is not None
+    dialog.close_button.click()
+    assert not dialog.isVisible()
+
+    with qtbot.waitSignal(dialog.estimate_finished, timeout=120_000) as blocker:
+        assert dialog.estimate()
+    assert blocker.args == ["finished"]
+    assert dialog.estimate_seconds is not None and dialog.estimate_seconds > 0
+    assert "epoch" in dialog.estimate_label.text() and "per step" in dialog.estimate_label.text()
+    assert not dialog.run_dir().exists()  # the warm-up leaves nothing behind

@@ -8,6 +8,8 @@ a finished run is installed into the user's models folder and shows up in the mo
 
 from __future__ import annotations
 
+import inspect
+import json
 import math
 from dataclasses import fields
 from pathlib import Path
@@ -20,6 +22,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
+    QDialogButtonBox,
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
@@ -38,14 +41,31 @@ from PySide6.QtWidgets import (
 from ..core.errors import MagicBrushError
 from ..core.events import Finished, Metrics, Preview, Progress
 from ..core.models import install_trained_model
-from ..core.paths import user_data_dir
+from ..core.paths import user_data_dir, user_models_dir
 from ..core.train import TrainConfig, train
 from .imaging import to_pixmap
 from .job_status import EtaClock, format_eta
+from .model_info import write_sidecar
 from .worker import FINISHED, Job
 
 LOSS_SERIES = ("D_real", "D_fake", "G_GAN", "G_L1")
 VAL_SERIES = ("psnr", "colourfulness")
+# Plain words on the charts; the technical names are in the chart tooltips.
+SERIES_LABELS = {
+    "D_real": "Critic on real photos",
+    "D_fake": "Critic on coloured ones",
+    "G_GAN": "Colourer fooling the critic",
+    "G_L1": "Colourer vs. true colours",
+    "psnr": "Closeness to the originals (PSNR, dB)",
+    "colourfulness": "Colourfulness",
+}
+LOSS_TOOLTIP = ("Training losses, lower is better.\nD_real / D_fake: the discriminator (critic) on real and on "
+                "generated colour.\nG_GAN: the generator's adversarial loss; G_L1: its L1 distance from the "
+                "true a*b* colours, times \u03bb.")
+VAL_TOOLTIP = ("Validation after each epoch, on photos kept out of training.\nLeft axis: PSNR in dB (higher = "
+               "closer to the originals). Right axis: colourfulness (Hasler\u2013S\u00fcsstrunk; real photos "
+               "score about 40).")
+SAMPLE_COLUMNS = ("Input (grey)", "Result", "Original")
 MAX_POINTS = 2000  # older loss points are thinned so a long run stays smooth to chart
 NETWORKS = {"vgg_resunet": "VGG ResU-Net (best, pretrained encoder)", "resunet": "ResU-Net (small, from scratch)",
             "unet": "U-Net"}
@@ -63,10 +83,27 @@ def runs_dir() -> Path:
     return user_data_dir() / "runs"
 
 
-class LiveChart(QChartView):
-    """A line chart with one series per name and axes that follow the data."""
+def _nice_step(span: float, ticks: int = 5) -> float:
+    """A 1-2-5 tick interval giving about ``ticks`` ticks over ``span``."""
+    raw = max(span, 1e-9) / ticks
+    base = 10 ** math.floor(math.log10(raw))
+    return next(m * base for m in (1, 2, 5, 10) if m * base >= raw)
 
-    def __init__(self, title: str, names: tuple[str, ...], x_title: str, parent: QWidget | None = None) -> None:
+
+def _decimals(step: float) -> int:
+    return max(0, -math.floor(math.log10(step))) if step < 1 else 0
+
+
+class LiveChart(QChartView):
+    """A line chart with one series per name and axes that follow the data.
+
+    ``right`` names series drawn against a second y axis on the right (own range and units); ``labels``
+    gives the legend's words for each name. Ticks fall on round numbers, whole numbers on the x axis.
+    """
+
+    def __init__(self, title: str, names: tuple[str, ...], x_title: str, parent: QWidget | None = None, *,
+                 labels: dict[str, str] | None = None, right: tuple[str, ...] = (),
+                 y_titles: tuple[str, str] = ("", "")) -> None:
         chart = QChart()
         chart.setTitle(title)
         chart.setMargins(QMargins(4, 4, 4, 4))
@@ -77,18 +114,30 @@ class LiveChart(QChartView):
         self.x_axis = QValueAxis()
         self.x_axis.setTitleText(x_title)
         self.x_axis.setLabelFormat("%d")
+        self.x_axis.setTickType(QValueAxis.TickType.TicksDynamic)
+        self.x_axis.setTickAnchor(0)
+        self.x_axis.setTickInterval(1)
         self.y_axis = QValueAxis()
+        self.y_axis.setTitleText(y_titles[0])
         chart.addAxis(self.x_axis, Qt.AlignmentFlag.AlignBottom)
         chart.addAxis(self.y_axis, Qt.AlignmentFlag.AlignLeft)
+        self.y_right: QValueAxis | None = None
+        if right:
+            self.y_right = QValueAxis()
+            self.y_right.setTitleText(y_titles[1])
+            chart.addAxis(self.y_right, Qt.AlignmentFlag.AlignRight)
         self.series: dict[str, QLineSeries] = {}
+        self._axis_of: dict[str, QValueAxis] = {}
         for name in names:
             s = QLineSeries()
-            s.setName(name)
+            s.setName((labels or {}).get(name, name))
             chart.addSeries(s)
+            axis = self.y_right if name in right and self.y_right is not None else self.y_axis
             s.attachAxis(self.x_axis)
-            s.attachAxis(self.y_axis)
+            s.attachAxis(axis)
             self.series[name] = s
-        self._y = (math.inf, -math.inf)
+            self._axis_of[name] = axis
+        self._ranges: dict[int, tuple[float, float]] = {}
         self._x = 0.0
 
     def add(self, x: float, values: dict[str, float]) -> None:
@@ -101,18 +150,33 @@ class LiveChart(QChartView):
                 pts = s.points()
                 s.replace(pts[: len(pts) // 2 : 2] + pts[len(pts) // 2 :])
             s.append(x, v)
-            self._y = (min(self._y[0], v), max(self._y[1], v))
+            axis = self._axis_of[name]
+            lo, hi = self._ranges.get(id(axis), (math.inf, -math.inf))
+            self._ranges[id(axis)] = (min(lo, v), max(hi, v))
         self._x = max(self._x, x)
-        lo, hi = self._y
-        if math.isfinite(lo):
-            pad = (hi - lo) * 0.05 or 1.0
-            self.y_axis.setRange(lo - pad, hi + pad)
-        self.x_axis.setRange(0, max(1.0, self._x))
+        for axis in {id(a): a for a in self._axis_of.values()}.values():
+            lo, hi = self._ranges.get(id(axis), (math.inf, -math.inf))
+            if not math.isfinite(lo):
+                continue
+            pad = (hi - lo) * 0.08 or max(abs(hi) * 0.05, 0.5)
+            step = _nice_step(hi - lo + 2 * pad)
+            axis.setRange(math.floor((lo - pad) / step) * step, math.ceil((hi + pad) / step) * step)
+            axis.setTickType(QValueAxis.TickType.TicksDynamic)
+            axis.setTickAnchor(0)
+            axis.setTickInterval(step)
+            axis.setLabelFormat(f"%.{_decimals(step)}f")
+        x_max = max(1.0, self._x)
+        x_step = max(1, math.ceil(_nice_step(x_max, 6)))
+        self.x_axis.setTickInterval(x_step)
+        self.x_axis.setRange(0, math.ceil(x_max / x_step) * x_step)
 
     def clear(self) -> None:
         for s in self.series.values():
             s.clear()
-        self._y, self._x = (math.inf, -math.inf), 0.0
+        self._ranges, self._x = {}, 0.0
+
+    def axis_of(self, name: str) -> QValueAxis:
+        return self._axis_of[name]
 
     def point_count(self, name: str) -> int:
         return self.series[name].count()
@@ -123,6 +187,7 @@ class TrainDialog(QDialog):
 
     model_installed = Signal(str)  # the name under which the finished model was installed
     run_ended = Signal(str)  # job outcome
+    estimate_finished = Signal(str)  # outcome of a time estimate
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -132,12 +197,15 @@ class TrainDialog(QDialog):
         self.job: Job | None = None
         self.result_path: Path | None = None
         self.installed_path: Path | None = None
+        self.best_metrics: dict[str, Any] = {}
+        self.estimate_seconds: float | None = None
         # Extra TrainConfig fields (e.g. generator_kwargs for a tiny network); not shown in the form.
         self.extra_config: dict[str, Any] = {}
         self._clock = EtaClock()
 
         self.folder = QLineEdit()
         self.folder.setPlaceholderText("a folder of colour photos")
+        self.folder.setToolTip("Your own colour photos: the model learns to colour photos like these")
         browse = QPushButton("Browse\u2026")
         self.name = QLineEdit("my-colorizer")
         self.network = QComboBox()
@@ -153,20 +221,37 @@ class TrainDialog(QDialog):
         self.batch_size = QSpinBox()
         self.batch_size.setRange(1, 512)
         self.batch_size.setValue(_default("batch_size"))
+        self.epochs.setToolTip("Passes over all your photos. More: better colours, longer training")
+        self.image_size.setToolTip("Photos are cut to squares of this size for training; larger is slower")
+        self.batch_size.setToolTip("Photos per training step (batch size); larger needs more memory")
         self.lr_g = self._lr_box(_default("lr_g"))
-        self.lr_g.setToolTip("Generator learning rate (seed 000's best: 0.0002)")
+        self.lr_g.setToolTip(f"Generator learning rate lr_G (default {_default('lr_g'):g}, the best of our "
+                             "learning-rate search): how big a step the colouring network takes")
         self.lr_d = self._lr_box(_default("lr_d"))
-        self.lr_d.setToolTip("Discriminator learning rate (seed 000's best: 0.001)")
+        self.lr_d.setToolTip(f"Discriminator learning rate lr_D (default {_default('lr_d'):g}): how fast the "
+                             "critic that tells real from generated colour learns")
         self.lambda_l1 = QDoubleSpinBox()
         self.lambda_l1.setRange(0, 10000)
         self.lambda_l1.setValue(_default("lambda_l1"))
-        self.soft_labels = QCheckBox("Soft labels (seed 001: helps balance D and G)")
+        self.lambda_l1.setToolTip("\u03bb L1: weight of the L1 distance to the true colours against the "
+                                  "adversarial loss. Higher: safer but greyer colours; lower: bolder, riskier")
+        self.soft_labels = QCheckBox("Gentler critic")
+        self.soft_labels.setToolTip("Soft labels: the discriminator aims at 0.9 / 0.1 instead of 1 / 0, which "
+                                    "keeps the critic and the colourer balanced (it helped in our tests)")
         self.soft_labels.setChecked(_default("soft_labels"))
         self.val_split = QDoubleSpinBox()
+        self.val_split.setToolTip("Share of your photos kept out of training to check progress (validation "
+                                  "split)")
         self.val_split.setRange(0.01, 0.5)
         self.val_split.setSingleStep(0.05)
         self.val_split.setValue(_default("val_split"))
+        self.network.setToolTip("The generator network: the pretrained VGG encoder learns fastest")
         self.start_button = QPushButton("Start")
+        self.estimate_button = QPushButton("Estimate time")
+        self.estimate_button.setToolTip("Train a few steps on your photos and settings, then estimate how long "
+                                        "the whole run takes (nothing is kept)")
+        self.estimate_label = QLabel()
+        self.estimate_label.setWordWrap(True)
         self.stop_button = QPushButton("Stop")
         self.stop_button.setToolTip("Stop after the current step; progress is saved so you can resume")
         self.resume_button = QPushButton("Resume")
@@ -175,11 +260,21 @@ class TrainDialog(QDialog):
         self.eta_label = QLabel()
         self.status = QLabel("Choose a folder of colour photos and a name.")
         self.status.setWordWrap(True)
-        self.loss_chart = LiveChart("Losses per step", LOSS_SERIES, "step")
-        self.val_chart = LiveChart("Validation per epoch", VAL_SERIES, "epoch")
+        self.loss_chart = LiveChart("Training losses (lower is better)", LOSS_SERIES, "step", labels=SERIES_LABELS)
+        self.loss_chart.setToolTip(LOSS_TOOLTIP)
+        self.val_chart = LiveChart("Checked on held-out photos", VAL_SERIES, "epoch", labels=SERIES_LABELS,
+                                   right=("colourfulness",), y_titles=("PSNR (dB)", "colourfulness"))
+        self.val_chart.setToolTip(VAL_TOOLTIP)
         self.sample = QLabel("Samples appear after each epoch")
         self.sample.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.sample.setMinimumSize(280, 200)
+        self.sample_headers = [QLabel(text) for text in SAMPLE_COLUMNS]
+        for header in self.sample_headers:
+            header.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        close_box = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close_box.setToolTip("Hide this window; a running training goes on (the app's Quit stops it)")
+        close_box.rejected.connect(self.close)
+        self.close_button = close_box.button(QDialogButtonBox.StandardButton.Close)
 
         folder_row = QHBoxLayout()
         folder_row.addWidget(self.folder, 1)
@@ -191,23 +286,39 @@ class TrainDialog(QDialog):
         form.addRow("Epochs", self.epochs)
         form.addRow("Image size", self.image_size)
         form.addRow("Batch size", self.batch_size)
-        form.addRow("Generator lr", self.lr_g)
-        form.addRow("Discriminator lr", self.lr_d)
-        form.addRow("\u03bb L1", self.lambda_l1)
+        form.addRow("Learning speed, colourer", self.lr_g)
+        form.addRow("Learning speed, critic", self.lr_d)
+        form.addRow("Stick to true colours", self.lambda_l1)
         form.addRow(self.soft_labels)
-        form.addRow("Validation split", self.val_split)
+        form.addRow("Photos kept for checking", self.val_split)
+        for row in range(form.rowCount()):  # the technical term of each setting is in its label's tooltip
+            label = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+            field = form.itemAt(row, QFormLayout.ItemRole.FieldRole)
+            if label is not None and field is not None and field.widget() and label.widget():
+                label.widget().setToolTip(field.widget().toolTip())
         buttons = QHBoxLayout()
         for w in (self.start_button, self.stop_button, self.resume_button):
             buttons.addWidget(w)
+        estimate_row = QHBoxLayout()
+        estimate_row.addWidget(self.estimate_button)
+        estimate_row.addWidget(self.estimate_label, 1)
         left = QVBoxLayout()
         left.addLayout(form)
+        left.addLayout(estimate_row)
         left.addLayout(buttons)
         left.addWidget(self.status)
         left.addStretch(1)
+        left.addWidget(close_box)
+        headers = QHBoxLayout()
+        for header in self.sample_headers:
+            headers.addWidget(header, 1)
+        samples = QVBoxLayout()
+        samples.addLayout(headers)
+        samples.addWidget(self.sample, 1)
         grid = QGridLayout()
         grid.addWidget(self.loss_chart, 0, 0)
         grid.addWidget(self.val_chart, 0, 1)
-        grid.addWidget(self.sample, 1, 0, 1, 2)
+        grid.addLayout(samples, 1, 0, 1, 2)
         progress_row = QHBoxLayout()
         progress_row.addWidget(self.progress, 1)
         progress_row.addWidget(self.eta_label)
@@ -222,7 +333,11 @@ class TrainDialog(QDialog):
         self.start_button.clicked.connect(lambda: self.start(resume=False))
         self.resume_button.clicked.connect(lambda: self.start(resume=True))
         self.stop_button.clicked.connect(self.stop)
+        self.estimate_button.clicked.connect(self.estimate)
         self.name.textChanged.connect(lambda _t: self._update_buttons())
+        self.epochs.valueChanged.connect(lambda _v: self._update_buttons())
+        self.estimate_job: Job | None = None
+        self._replace_ok = False
         self._update_buttons()
 
     @staticmethod
@@ -257,11 +372,47 @@ class TrainDialog(QDialog):
         panel = getattr(self.parent(), "colorize_panel", None)
         return panel.device() if panel is not None else "auto"
 
+    def finished_epochs(self) -> int | None:
+        """Epochs a run of this name completed when it finished all of them, else None (stopped or none).
+
+        Read from the run's ``config.json`` and the tail of its ``log.jsonl`` (cheap: no checkpoint load).
+        """
+        run = self.run_dir()
+        try:
+            planned = int(json.loads((run / "config.json").read_text(encoding="utf-8")).get("epochs", 0))
+            with open(run / "log.jsonl", "rb") as fh:
+                fh.seek(0, 2)
+                fh.seek(max(0, fh.tell() - 16384))
+                tail = fh.read().decode("utf-8", "replace").splitlines()
+        except (OSError, ValueError, AttributeError):
+            return None
+        for line in reversed(tail):
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if entry.get("kind") == "val":
+                done = int(entry.get("epoch", 0))
+                return done if done >= planned > 0 else None
+        return None
+
+    def can_resume(self) -> bool:
+        """A stopped run can continue; a finished one only when more epochs are asked for."""
+        if not (self.run_dir() / "last.pt").is_file():
+            return False
+        finished = self.finished_epochs()
+        return finished is None or self.epochs.value() > finished
+
     def _update_buttons(self) -> None:
         running = self.job is not None
         self.start_button.setEnabled(not running)
         self.stop_button.setEnabled(running)
-        self.resume_button.setEnabled(not running and (self.run_dir() / "last.pt").is_file())
+        self.estimate_button.setEnabled(not running and self.estimate_job is None)
+        self.resume_button.setEnabled(not running and self.can_resume())
+        finished = self.finished_epochs() if not running else None
+        self.resume_button.setToolTip(
+            f"This run finished its {finished} epochs; raise Epochs to continue it" if finished
+            and not self.resume_button.isEnabled() else "Continue the stopped run of this name")
 
     # --- running ------------------------------------------------------------------------------------
 
@@ -276,12 +427,17 @@ class TrainDialog(QDialog):
             self._error("Cannot start training", "Give the model a name.")
             return False
         config = self.config()
+        overwrite = False
         if not resume:
+            if not self._confirm_replace():
+                return False
+            overwrite = self._replace_ok
             self.loss_chart.clear()
             self.val_chart.clear()
         self.result_path = None
         self._clock.restart()
-        self.job = Job(lambda: train(config, resume=resume), "training", self)
+        kwargs = {"overwrite": True} if overwrite and "overwrite" in inspect.signature(train).parameters else {}
+        self.job = Job(lambda: train(config, resume=resume, **kwargs), "training", self)
         self.job.progress.connect(self._on_progress)
         self.job.metrics.connect(self._on_metrics)
         self.job.preview.connect(self._on_preview)
@@ -293,6 +449,58 @@ class TrainDialog(QDialog):
         self._update_buttons()
         return True
 
+    def _confirm_replace(self) -> bool:
+        """A new run under a name already used (an earlier run or model) replaces it: ask once."""
+        run = self.run_dir()
+        model = user_models_dir() / f"{run.name}.pt"
+        used = model.is_file() or (run.is_dir() and any(run.iterdir()))
+        self._replace_ok = used
+        if not used:
+            return True
+        answer = QMessageBox.question(
+            self, "Replace the earlier run?",
+            f"A model or training run named \u201c{run.name}\u201d already exists. Start again and replace it?"
+            "\n\nTo keep it, choose another model name (or Resume it).",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def estimate(self) -> bool:
+        """Measure a few training steps in a worker and show how long the whole run would take."""
+        from ..core.train_estimate import estimate_training, format_duration
+
+        if self.job is not None or self.estimate_job is not None:
+            return False
+        if not Path(self.folder.text().strip()).is_dir():
+            self._error("Cannot estimate", "Choose a folder of colour photos.")
+            return False
+        config = self.config()
+        self.estimate_label.setText("Measuring a few steps\u2026")
+        job = Job(lambda: estimate_training(config), "estimate", self)
+
+        def done(event: Finished) -> None:
+            info = event.summary
+            self.estimate_seconds = float(event.result)
+            self.estimate_label.setText(
+                f"{format_duration(event.result)} for {config.epochs} epoch(s) "
+                f"({info['per_step']:.2f} s per step, {info['steps_per_epoch']} steps per epoch)")
+
+        def ended(outcome: str) -> None:
+            job.wait()
+            job.deleteLater()
+            self.estimate_job = None
+            if outcome != FINISHED and self.estimate_label.text().endswith("\u2026"):
+                self.estimate_label.setText("No estimate (stopped).")
+            self._update_buttons()
+            self.estimate_finished.emit(outcome)
+
+        job.finished_event.connect(done)
+        job.failed.connect(lambda msg: self.estimate_label.setText(f"No estimate: {msg}"))
+        job.ended.connect(ended)
+        self.estimate_job = job
+        job.start()
+        self._update_buttons()
+        return True
+
     def stop(self) -> None:
         if self.job is not None:
             self.job.cancel()
@@ -300,9 +508,10 @@ class TrainDialog(QDialog):
             self.stop_button.setEnabled(False)
 
     def stop_and_wait(self) -> None:
-        if self.job is not None:
-            self.job.cancel()
-            self.job.wait()
+        for job in (self.job, self.estimate_job):
+            if job is not None:
+                job.cancel()
+                job.wait()
 
     def _on_progress(self, event: Progress) -> None:
         if event.message:
@@ -332,6 +541,7 @@ class TrainDialog(QDialog):
 
     def _on_finished(self, event: Finished) -> None:
         self.result_path = Path(event.result)
+        self.best_metrics = dict((event.summary or {}).get("best", {}))
 
     def _on_ended(self, outcome: str) -> None:
         if self.job is not None:
@@ -340,11 +550,18 @@ class TrainDialog(QDialog):
         self.job = None
         if outcome == FINISHED and self.result_path is not None:
             try:
-                self.installed_path = install_trained_model(self.result_path, self.name.text().strip())
+                force = {"force": True} if self._replace_ok and "force" in inspect.signature(
+                    install_trained_model).parameters else {}
+                self.installed_path = install_trained_model(self.result_path, self.name.text().strip(), **force)
+                write_sidecar(self.installed_path, self.best_metrics,
+                              f"Trained by you on {Path(self.folder.text().strip()).name or 'your photos'}, "
+                              f"{self.epochs.value()} epoch(s) at {self.image_size.value()} px")
             except (MagicBrushError, OSError) as exc:
                 self._error("Could not install the model", str(exc))
             else:
-                self.status.setText(f"Finished. The model '{self.installed_path.stem}' is now in the model picker.")
+                self.status.setText(
+                    f"Finished. \u201c{self.installed_path.stem}\u201d is now in the Colorize tab's model picker "
+                    "(the model in use is unchanged: pick it there to try it).")
                 self.model_installed.emit(self.installed_path.stem)
         elif outcome == "cancelled":
             self.status.setText("Stopped; progress saved. Resume continues from here.")
