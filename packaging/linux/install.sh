@@ -4,8 +4,11 @@
 #   install.sh [--prefix DIR] [BUNDLE]       install (DIR defaults to ~/.local)
 #   install.sh [--prefix DIR] --uninstall    remove it again
 #
-# BUNDLE is the one-folder build (the folder holding the `magicbrush` executable); default: the folder this
-# script is in when it sits in a bundle (build.sh copies it there), else dist/MagicBrush of the checkout.
+# BUNDLE is the one-folder build (the folder holding the `magicbrush` executable) or the archive build.sh
+# packs it into (MagicBrush-<version>-linux-<arch>-cpu.tar.xz: unpacked straight into place); default: the
+# folder this script is in when it sits in a bundle (build.sh copies it there), else dist/MagicBrush of the
+# checkout. So either `tar xf MagicBrush-*.tar.xz && MagicBrush/install.sh`, or, with this script at hand,
+# `install.sh MagicBrush-*.tar.xz`.
 #
 # Puts the bundle in DIR/lib/magicbrush, a `magicbrush` link in DIR/bin, the menu entry in
 # DIR/share/applications (so image files offer "Open with Magic Brush") and the icon in
@@ -21,7 +24,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --prefix) PREFIX="${2:?--prefix needs a folder}"; shift 2 ;;
         --uninstall) UNINSTALL=1; shift ;;
-        -h|--help) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "install.sh: unknown option '$1'" >&2; exit 2 ;;
         *) BUNDLE="$1"; shift ;;
     esac
@@ -50,6 +53,20 @@ if [ "$UNINSTALL" = 1 ]; then
     exit 0
 fi
 
+UNPACKED=""
+if [ -n "$BUNDLE" ] && [ -f "$BUNDLE" ]; then
+    # An archive: unpack it next to the install folder (same file system: moved, not copied, into place).
+    mkdir -p "$PREFIX/lib"
+    UNPACKED="$(mktemp -d "$PREFIX/lib/.magicbrush-unpack.XXXXXX")"
+    trap 'rm -rf "$UNPACKED"' EXIT
+    echo "Unpacking $BUNDLE ..."
+    tar -xf "$BUNDLE" -C "$UNPACKED"  # tar recognises xz, zstd and gzip by itself
+    BUNDLE="$UNPACKED/MagicBrush"
+    if [ ! -x "$BUNDLE/magicbrush" ]; then
+        echo "install.sh: the archive holds no MagicBrush/magicbrush: not a Magic Brush archive?" >&2
+        exit 2
+    fi
+fi
 if [ -z "$BUNDLE" ]; then
     if [ -x "$HERE/magicbrush" ]; then
         BUNDLE="$HERE"
@@ -62,18 +79,22 @@ if [ ! -x "$BUNDLE/magicbrush" ]; then
     exit 2
 fi
 BUNDLE="$(cd "$BUNDLE" && pwd)"
-DESKTOP_SRC="$BUNDLE/magicbrush.desktop"
-[ -f "$DESKTOP_SRC" ] || DESKTOP_SRC="$HERE/magicbrush.desktop"
-RESOURCES="$BUNDLE/_internal/resources"
 
 mkdir -p "$PREFIX/lib" "$PREFIX/bin" "$(dirname "$DESKTOP")"
 if [ "$BUNDLE" != "$APP_DIR" ]; then
     rm -rf "$APP_DIR.new"
-    cp -a "$BUNDLE" "$APP_DIR.new"
+    if [ -n "$UNPACKED" ]; then
+        mv "$BUNDLE" "$APP_DIR.new"
+    else
+        cp -a "$BUNDLE" "$APP_DIR.new"
+    fi
     rm -rf "$APP_DIR"
     mv "$APP_DIR.new" "$APP_DIR"
 fi
 ln -sfn "$APP_DIR/magicbrush" "$BIN"
+DESKTOP_SRC="$APP_DIR/magicbrush.desktop"
+[ -f "$DESKTOP_SRC" ] || DESKTOP_SRC="$HERE/magicbrush.desktop"
+RESOURCES="$APP_DIR/_internal/resources"
 
 # The menu entry runs the installed executable by its full path (~/.local/bin is not always on the PATH
 # of a desktop session).
