@@ -294,3 +294,40 @@ def test_train_dialog_plain_words_axes_columns_close_and_estimate(make_window, q
     assert dialog.estimate_seconds is not None and dialog.estimate_seconds > 0
     assert "epoch" in dialog.estimate_label.text() and "per step" in dialog.estimate_label.text()
     assert not dialog.run_dir().exists()  # the warm-up leaves nothing behind
+
+
+# --- 4. the Batch dialog ----------------------------------------------------------------------------
+
+
+def test_batch_dialog_table_first_short_statuses_details_settings_and_output_folder(make_window, qtbot, tmp_path):
+    from PySide6.QtWidgets import QHeaderView
+
+    w = make_window()
+    album = tmp_path / "a-rather-long-folder-name-for-old-family-photos"
+    album.mkdir()
+    for i in range(3):
+        write_grey_photo(album / f"photo_{i}.png", seed=i)
+    (album / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg" * 3)
+    w.open_batch_dialog([album])
+    dialog = w.batch_dialog
+    assert "model tiny" in dialog.settings_label.text() and "colour strength 1.00" in dialog.settings_label.text()
+    w.style_panel.select_style("pack:swirls")
+    dialog.do_stylize.setChecked(True)
+    assert "style Swirls" in dialog.settings_label.text()
+    dialog.do_stylize.setChecked(False)
+    dialog.output.setText(str(tmp_path / "out"))
+    assert not dialog.open_output_button.isEnabled()
+    with qtbot.waitSignal(dialog.batch_finished, timeout=60_000):
+        assert dialog.start()
+    qtbot.waitUntil(lambda: dialog.job is None, timeout=10_000)
+    # The table is the main area; the Status column keeps its width whatever the failure says.
+    assert dialog.table.height() > dialog.inputs.height()
+    assert dialog.table.horizontalHeader().sectionResizeMode(1) == QHeaderView.ResizeMode.Fixed
+    row = dialog._rows[(album / "broken.jpg").resolve()]
+    cell = dialog.table.item(row, 1)
+    assert cell.text() == "failed" and cell.toolTip().startswith("Failed: ") and "broken.jpg" in cell.toolTip()
+    dialog.table.setCurrentCell(row, 0)
+    assert "Failed:" in dialog.details.text() and str(album.resolve()) in dialog.details.text()
+    assert dialog.open_output_button.isEnabled()
+    out = next((tmp_path / "out").glob("photo_0*"))
+    assert "with the model tiny" in read_provenance(out.read_bytes())["description"]

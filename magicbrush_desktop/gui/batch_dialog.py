@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -40,6 +41,9 @@ from .job_status import EtaClock, format_eta
 from .worker import Job
 
 STATUS_WAITING, STATUS_WORKING, STATUS_DONE, STATUS_SKIPPED = "waiting", "working\u2026", "done", "already done"
+STATUS_FAILED = "failed"
+MAX_LISTED_FAILURES = 5  # the summary names a few; every row's reason is in its tooltip and the details
+REASON_ROLE = Qt.ItemDataRole.UserRole  # a failed row's full reason (the cell says just "failed")
 
 
 class BatchDialog(QDialog):
@@ -55,7 +59,7 @@ class BatchDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Batch \u2013 Magic Brush")
         self.setModal(False)
-        self.resize(760, 560)
+        self.resize(820, 640)
         self.job: Job | None = None
         self.items: list[BatchItem] = []
         self.summary: dict | None = None
@@ -65,6 +69,8 @@ class BatchDialog(QDialog):
         self.inputs = QListWidget()
         self.inputs.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.inputs.setToolTip("Photos and folders to process")
+        self.inputs.setMaximumHeight(110)  # the file table below is the main area
+        self.inputs.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         add_files = QPushButton("Add photos\u2026")
         add_folder = QPushButton("Add folder\u2026")
         remove = QPushButton("Remove")
@@ -81,11 +87,26 @@ class BatchDialog(QDialog):
         self.do_colorize = QCheckBox("Colorize")
         self.do_colorize.setChecked(True)
         self.do_stylize = QCheckBox("Stylize with the current style")
+        self.settings_label = QLabel()
+        self.settings_label.setWordWrap(True)
+        self.settings_label.setToolTip("Set in the main window's Colorize and Style tabs")
         self.table = QTableWidget(0, 2)
         self.table.setHorizontalHeaderLabels(["Photo", "Status"])
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        # A fixed Status column: a long failure reason never widens it (it is in the tooltip and below).
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Fixed)
+        self.table.setColumnWidth(1, self.fontMetrics().horizontalAdvance("already done") + 40)
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setMinimumHeight(12 * self.table.verticalHeader().defaultSectionSize())
+        self.details = QLabel("Select a photo to see its full path and any problem.")
+        self.details.setWordWrap(True)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.progress = QProgressBar()
         self.eta_label = QLabel()
         self.summary_label = QLabel()
@@ -94,6 +115,9 @@ class BatchDialog(QDialog):
         self.stop_button = QPushButton("Stop")
         self.stop_button.setToolTip("Finish the current photo, then stop (nothing is left half-written)")
         self.stop_button.setEnabled(False)
+        self.open_output_button = QPushButton("Open output folder")
+        self.open_output_button.setToolTip("Show the results in your file manager")
+        self.open_output_button.setEnabled(False)
         close = QPushButton("Close")
 
         input_buttons = QVBoxLayout()
@@ -114,11 +138,13 @@ class BatchDialog(QDialog):
         form.addRow("Output folder", out_row)
         form.addRow("Format", self.format_combo)
         form.addRow("Do", todo_row)
+        form.addRow("Using", self.settings_label)
         form.addRow(self.skip_done)
         progress_row = QHBoxLayout()
         progress_row.addWidget(self.progress, 1)
         progress_row.addWidget(self.eta_label)
         buttons = QHBoxLayout()
+        buttons.addWidget(self.open_output_button)
         buttons.addStretch(1)
         for w in (self.start_button, self.stop_button, close):
             buttons.addWidget(w)
@@ -127,6 +153,7 @@ class BatchDialog(QDialog):
         layout.addLayout(input_row)
         layout.addLayout(form)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.details)
         layout.addLayout(progress_row)
         layout.addWidget(self.summary_label)
         layout.addLayout(buttons)
@@ -137,7 +164,12 @@ class BatchDialog(QDialog):
         browse.clicked.connect(self._browse_output)
         self.start_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.stop)
+        self.open_output_button.clicked.connect(self.open_output_folder)
         close.clicked.connect(self.close)
+        self.table.currentCellChanged.connect(lambda row, _c, _pr, _pc: self._show_details(row))
+        self.do_colorize.toggled.connect(lambda _on: self.update_settings_summary())
+        self.do_stylize.toggled.connect(lambda _on: self.update_settings_summary())
+        self.update_settings_summary()
 
     # --- inputs -------------------------------------------------------------------------------------
 
@@ -174,6 +206,34 @@ class BatchDialog(QDialog):
         if folder:
             self.output.setText(folder)
 
+    def update_settings_summary(self) -> None:
+        """Say which model, strength and style the batch will use (the main window's current choices)."""
+        describe = getattr(self.parent(), "batch_description", None)
+        text = describe(self.do_colorize.isChecked(), self.do_stylize.isChecked()) if describe else ""
+        self.settings_label.setText(text or "Nothing to do: tick Colorize and/or Stylize")
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self.update_settings_summary()  # the main window's choices may have changed meanwhile
+        super().showEvent(event)
+
+    def output_folder(self) -> Path:
+        return Path(self.output.text().strip()).expanduser()
+
+    def open_output_folder(self) -> bool:
+        folder = self.output_folder()
+        return folder.is_dir() and QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+    def _show_details(self, row: int) -> None:
+        if row < 0 or row >= len(self.items):
+            return
+        item = self.items[row]
+        status = self.table.item(row, 1)
+        reason = status.data(REASON_ROLE) if status is not None else None
+        lines = [f"<b>{item.source.name}</b> \u2014 {item.source}", f"Result: {item.output}"]
+        if reason:
+            lines.append(f"<span style='color:#c0392b'>Failed: {reason}</span>")
+        self.details.setText("<br>".join(lines))
+
     # --- running ------------------------------------------------------------------------------------
 
     def _error(self, title: str, message: str) -> None:
@@ -208,9 +268,12 @@ class BatchDialog(QDialog):
         self._clock.restart()
         skip = self.skip_done.isChecked()
         quality = getattr(getattr(self.parent(), "app_settings", None), "quality", 95)
+        provenance_of = getattr(self.parent(), "batch_provenance", None)
+        provenance = provenance_of(self.do_colorize.isChecked(), self.do_stylize.isChecked()) if provenance_of else None
+        self.open_output_button.setEnabled(False)
 
         def job():
-            return run_batch(items, process, skip_existing=skip, fmt=fmt, quality=quality)
+            return run_batch(items, process, skip_existing=skip, fmt=fmt, quality=quality, provenance=provenance)
 
         self.job = Job(job, "batch", self)
         self.job.progress.connect(self._on_progress)
@@ -243,13 +306,18 @@ class BatchDialog(QDialog):
         self.table.setRowCount(len(items))
         self._rows = {}
         for row, item in enumerate(items):
-            self.table.setItem(row, 0, QTableWidgetItem(str(item.source)))
+            cell = QTableWidgetItem(str(item.source))  # elided in the middle: the file name stays visible
+            cell.setToolTip(f"{item.source}\n\u2192 {item.output}")
+            self.table.setItem(row, 0, cell)
             self.table.setItem(row, 1, QTableWidgetItem(STATUS_WAITING))
             self._rows[item.source] = row
 
     def status_of(self, source: Path) -> str:
+        """The row's status, with the failure reason: "done", "failed: <reason>", ..."""
         row = self._rows[Path(source)]
-        return self.table.item(row, 1).text()
+        cell = self.table.item(row, 1)
+        reason = cell.data(REASON_ROLE)
+        return f"{cell.text()}: {reason}" if reason else cell.text()
 
     def _on_progress(self, event: Progress) -> None:
         if event.total:
@@ -266,24 +334,31 @@ class BatchDialog(QDialog):
         row = self._rows.get(Path(event.source))
         if row is None:
             return
-        if event.error:
-            text = f"failed: {event.error}"
-        elif event.skipped:
-            text = STATUS_SKIPPED
-        else:
-            text = STATUS_DONE
         cell = self.table.item(row, 1)
-        cell.setText(text)
-        cell.setToolTip(text)
+        if event.error:
+            cell.setText(STATUS_FAILED)
+            cell.setToolTip(f"Failed: {event.error}")
+            cell.setData(REASON_ROLE, event.error)
+            cell.setForeground(Qt.GlobalColor.red)
+        else:
+            cell.setText(STATUS_SKIPPED if event.skipped else STATUS_DONE)
+            note = getattr(event, "note", None)
+            cell.setToolTip(note or cell.text())
+        if row == self.table.currentRow():
+            self._show_details(row)
 
     def _on_finished(self, event: Finished) -> None:
         self.summary = dict(event.summary)
         failed = self.summary.get("failed", [])
         text = f"Done: {self.summary.get('done', 0)} written, {self.summary.get('skipped', 0)} already done"
         if failed:
-            text += f", {len(failed)} failed:\n" + "\n".join(f"\u2022 {Path(n).name}: {r}" for n, r in failed)
+            shown = failed[:MAX_LISTED_FAILURES]
+            text += f", {len(failed)} failed:\n" + "\n".join(f"\u2022 {Path(n).name}: {r}" for n, r in shown)
+            if len(failed) > len(shown):
+                text += f"\n\u2026 and {len(failed) - len(shown)} more (select a row for its reason)"
         self.summary_label.setText(text)
         self.eta_label.clear()
+        self.open_output_button.setEnabled(self.output_folder().is_dir())
         self.batch_finished.emit(self.summary)
 
     def _on_ended(self, outcome: str) -> None:

@@ -867,6 +867,31 @@ class MainWindow(QMainWindow):
             gallery=self.gallery,
         )
 
+    def batch_provenance(self, colorize: bool, stylize: bool) -> Provenance | None:
+        """What the batch's outputs record about themselves (model, strength, styles)."""
+        settings = self.style_panel.settings() if stylize else None
+        if not colorize and settings is None:
+            return None
+        return Provenance(model=self.colorize_panel.model_name() if colorize else None,
+                          strength=self.colorize_panel.strength_value() if colorize else None,
+                          styles=self.style_names(settings.styles) if settings is not None else ())
+
+    def batch_description(self, colorize: bool, stylize: bool) -> str:
+        """The batch dialog's "Using" line: model and strength, style, weights and size."""
+        parts = []
+        if colorize:
+            parts.append(f"model {self.colorize_panel.model_name() or '(none installed)'}, colour strength "
+                         f"{self.colorize_panel.strength_value():.2f}, render size "
+                         f"{self.colorize_panel.render_size.value()} px")
+        if stylize:
+            settings = self.style_panel.settings()
+            if settings is None:
+                parts.append("no style selected (choose one in the Style tab)")
+            else:
+                parts.append(f"style {' + '.join(self.style_names(settings.styles))}, {settings.steps} steps at "
+                             f"{settings.size} px")
+        return "; then ".join(parts)
+
     # --- window state -------------------------------------------------------------------------------
 
     def _restore_window_state(self) -> None:
