@@ -331,3 +331,59 @@ def test_batch_dialog_table_first_short_statuses_details_settings_and_output_fol
     assert dialog.open_output_button.isEnabled()
     out = next((tmp_path / "out").glob("photo_0*"))
     assert "with the model tiny" in read_provenance(out.read_bytes())["description"]
+
+
+def test_blend_amount_says_what_it_is(make_window):
+    from PySide6.QtWidgets import QFormLayout
+
+    w = make_window()
+    form = w.style_panel.findChild(QFormLayout)
+    labels = [form.itemAt(r, QFormLayout.ItemRole.LabelRole).widget().text()
+              for r in range(form.rowCount()) if form.itemAt(r, QFormLayout.ItemRole.LabelRole)]
+    assert "Blend amount" in labels and "Second style" not in labels
+    w.style_panel.second_combo.setCurrentIndex(1)
+    w.style_panel.blend_slider.setValue(30)
+    assert w.style_panel.blend_label.text() == "30 % of the second"
+
+
+# --- 8. the export dialog ---------------------------------------------------------------------------
+
+
+def test_export_dialog_is_wide_remembers_the_folder_and_offers_metadata(make_window, qtbot, tmp_path):
+    from magicbrush_desktop.gui.export_dialog import MIN_WIDTH
+
+    w = _colorized(make_window(), qtbot, tmp_path, name="1908FamilyPhoto.png")
+    dialog = w.make_export_dialog()
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.width() >= MIN_WIDTH
+    # The whole suggested path fits in the field (no "…lyPhoto_colorized.jpg").
+    edit = dialog.path_edit
+    assert edit.fontMetrics().horizontalAdvance(edit.text()) < edit.width()
+    assert dialog.format_combo.count() >= 4 and dialog.quality.isEnabled()
+    assert dialog.keep_metadata() and "with the model tiny" in dialog.provenance_label.text()
+    dialog.close()
+
+    elsewhere = tmp_path / "exports"
+    elsewhere.mkdir()
+    w.app_settings.export_folder = ""
+    assert w.save_to(elsewhere / "x.jpg") is not None
+    w.app_settings.export_folder = str(elsewhere)  # what export_dialog() records after a save
+    again = w.make_export_dialog()
+    assert again.values()[0].parent == elsewhere
+
+
+# --- 9. About: the model's licence ------------------------------------------------------------------
+
+
+def test_about_shows_the_model_licence(make_window):
+    from PySide6.QtWidgets import QLabel
+
+    from magicbrush_desktop.gui.about_dialog import AboutDialog, licence_rows
+
+    w = make_window()
+    rows = dict(licence_rows("tiny"))
+    assert rows["Magic Brush code"] == "MIT licence" and "Model tiny" in rows
+    about = AboutDialog(w)
+    text = " ".join(label.text() for label in about.findChildren(QLabel))
+    assert "research and personal" in text and "Licences" in text

@@ -581,10 +581,11 @@ def test_colorize_empty_plans_say_why(tmp_path, tiny_model, capsys):
     scans = tmp_path / "scans"
     _grey(scans / "out" / "a.jpg")
     (scans / "notes.txt").write_text("x")
-    assert main(["colorize", str(scans), "-o", str(scans / "out"), "--model", str(tiny_model)]) == 1
+    assert main(["colorize", str(scans), "-o", str(scans / "out"), "-r", "--model", str(tiny_model)]) == 1
     assert "inside the output folder" in capsys.readouterr().err
     (tmp_path / "empty").mkdir()
     (tmp_path / "empty" / "sub").mkdir()
     _grey(tmp_path / "empty" / "sub" / "a.jpg")
     assert main(["colorize", str(tmp_path / "empty"), "-o", str(tmp_path / "o"), "--model", str(tiny_model)]) == 1
-    assert "no photos found" in capsys.readouterr().err and "-r" in capsys.readouterr().err + "-r"
+    err = capsys.readouterr().err
+    assert "no photos found" in err and "add -r" in err

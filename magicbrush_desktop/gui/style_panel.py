@@ -126,7 +126,10 @@ class StylePanel(QWidget):
         self.blend_slider = QSlider(Qt.Orientation.Horizontal)
         self.blend_slider.setRange(0, 100)
         self.blend_slider.setValue(50)
-        self.blend_label = QLabel("50 %")
+        self.blend_slider.setToolTip("How much of the second style is mixed into the first: 0 % only the "
+                                     "first, 100 % only the second")
+        self.blend_label = QLabel("50 % of the second")
+        self.blend_label.setMinimumWidth(self.blend_label.fontMetrics().horizontalAdvance("100 % of the second") + 4)
         self.content_weight = LogSlider(*CONTENT_RANGE, DEFAULT_CONTENT)
         self.content_weight.setToolTip("Content weight \u03b1: how much of the photo's structure is kept")
         self.style_weight = LogSlider(*STYLE_RANGE, DEFAULT_STYLE)
@@ -153,7 +156,7 @@ class StylePanel(QWidget):
         blend_row.addWidget(self.blend_label)
         form = QFormLayout()
         form.addRow("Blend with", self.second_combo)
-        form.addRow("Second style", blend_row)
+        form.addRow("Blend amount", blend_row)
         form.addRow("Content weight", self.content_weight)
         form.addRow("Style weight", self.style_weight)
         form.addRow("Steps", self.steps)
@@ -248,7 +251,7 @@ class StylePanel(QWidget):
         )
 
     def _on_blend(self, value: int) -> None:
-        self.blend_label.setText(f"{value} %")
+        self.blend_label.setText(f"{value} % of the second")
         if self.second_combo.currentData():
             self._debounce.start()  # blend weights also warm-restart (the session's Grams are cached)
 
