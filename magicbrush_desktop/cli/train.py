@@ -72,6 +72,11 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--encoder", choices=("frozen", "finetune"), default="frozen",
                    help="vgg_resunet: keep the ImageNet encoder frozen or fine-tune it")
     p.add_argument("--discriminator", choices=sorted(DISCRIMINATORS), default=d.discriminator)
+    p.add_argument("--init", default="", metavar="NAME|PATH",
+                   help="start the generator from this model (e.g. magicbrush-colorizer-v1) and train on")
+    p.add_argument("--degrade", type=_finite, default=d.degrade, metavar="P",
+                   help="share of training inputs given an old-photo look: grain, blur, JPEG, fading, "
+                   "scanned borders (0..1; default 0)")
     p.add_argument("--save-every", type=float, default=d.save_every_minutes, metavar="MINUTES")
     p.add_argument("--threads", type=_int_in(0, 4096), default=0, help="CPU threads (default: all)")
     p.add_argument("--overwrite", action="store_true",
@@ -103,6 +108,7 @@ def config_from_args(args: argparse.Namespace, data_dir: Path, run_dir: Path) ->
         warmup_epochs=args.warmup_epochs, val_split=args.val_split, test_split=args.test_split, seed=args.seed,
         generator=args.generator, generator_kwargs=gen_kwargs, discriminator=args.discriminator,
         save_every_minutes=args.save_every, device=args.device, threads=args.threads,
+        init=args.init, degrade=args.degrade,
     )
 
 

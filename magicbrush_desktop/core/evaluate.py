@@ -4,7 +4,8 @@ Reports PSNR, SSIM and colourfulness per image and on average, and the same figu
 luminance-only baseline (the grey photo itself), which any colorizer must beat. ΔCF is the gap
 between the mean colourfulness of the results and of the originals (as DDColor reports it).
 False colour is the share of the originals' neutral pixels (CIE C*ab < 6) that the result paints
-with C*ab > 15 (see :func:`.metrics.false_colour`), pooled over all photos: the blotch figure.
+with C*ab > 15 (see :func:`.metrics.false_colour`), averaged over photos (and pooled over pixels):
+the blotch figure.
 """
 
 from __future__ import annotations
@@ -38,11 +39,13 @@ class EvaluationResult:
                 "colourfulness_real", "seconds")
         mean = {k: float(np.mean([r[k] for r in self.per_image])) for k in keys}
         mean["delta_colourfulness"] = abs(mean["colourfulness"] - mean["colourfulness_real"])
-        # False colour pooled over every neutral pixel of every photo (photos with more grey surface
-        # weigh more), and the same for the grey baseline (0 by construction, kept as a check).
+        # False colour: the mean over photos that have neutral surfaces of each photo's share, and the
+        # same pooled over every neutral pixel of every photo (photos with more grey surface weigh more).
+        shares = [r["false_colour"] for r in self.per_image if r["neutral_pixels"]]
+        mean["false_colour"] = float(np.mean(shares)) if shares else 0.0
         neutral = sum(r["neutral_pixels"] for r in self.per_image)
-        mean["false_colour"] = sum(r["false_colour_pixels"] for r in self.per_image) / neutral if neutral else 0.0
-        mean["neutral_pixels"] = neutral
+        mean["false_colour_pooled"] = (sum(r["false_colour_pixels"] for r in self.per_image) / neutral
+                                       if neutral else 0.0)
         mean["images"] = len(self.per_image)
         return mean
 

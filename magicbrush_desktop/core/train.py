@@ -27,6 +27,7 @@ from .colorize import Colorizer
 from .checkpoint import load_checkpoint, make_checkpoint, save_checkpoint
 from .color import lab_tensor_to_rgb
 from .dataset import ImageSet, center_crop, epoch_order, lab_batch, load_splits, random_crop_flip, scan_images
+from .degrade import degrade_batch
 from .devices import pick_device
 from .errors import MagicBrushError
 from .files import is_part_file, remove_stale_parts, write_error
@@ -67,6 +68,10 @@ class TrainConfig:
     max_steps: int = 0  # stop after this many steps in total (0 = no limit); used by `tune`
     device: str = "auto"
     threads: int = 0  # CPU threads (0 = torch's default)
+    # Start the generator from this model (name or path; its architecture wins): continue a shipped model.
+    init: str = ""
+    # Share of training inputs given an old-photo look (grain, blur, JPEG, fading, borders): degrade.py.
+    degrade: float = 0.0
 
 
 def _grid(rows: list[np.ndarray]) -> np.ndarray:
@@ -229,8 +234,23 @@ def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
         yield Progress(0, 0, f"skipped {Path(path).name}: {reason}")
 
     # --- models -------------------------------------------------------------------------------
+    if not (math.isfinite(config.degrade) and 0.0 <= config.degrade <= 1.0):
+        raise MagicBrushError(f"the share of degraded training inputs must be in 0..1 (got {config.degrade})")
+    init_ckpt = None
+    if config.init and state is None:
+        from .models import resolve_model
+
+        init_ckpt = load_checkpoint(resolve_model(config.init))
+        # The starting model's architecture wins: its weights only fit the network they came from.
+        config.generator = init_ckpt["arch"]["name"]
+        config.generator_kwargs = dict(init_ckpt["arch"].get("kwargs", {}))
+        (run_dir / "config.json").write_text(json.dumps(asdict(config), indent=2), encoding="utf-8")
     arch = {"name": config.generator, "kwargs": dict(config.generator_kwargs)}
     gen = build_generator(config.generator, **config.generator_kwargs).to(device)
+    if init_ckpt is not None:
+        gen.load_state_dict({**gen.state_dict(),
+                             **{k: v.float() for k, v in init_ckpt["state_dict"].items()}})
+        yield Progress(0, 0, f"generator initialised from {config.init}")
     disc = build_discriminator(config.discriminator, **config.discriminator_kwargs).to(device)
     opt_g = torch.optim.Adam([p for p in gen.parameters() if p.requires_grad], lr=config.lr_g,
                              betas=(config.beta1, config.beta2))
@@ -290,6 +310,7 @@ def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
                 rng = np.random.default_rng([config.seed, epoch, batch_index])
                 crops = [random_crop_flip(train_set.images[i], config.image_size, rng) for i in idx]
                 l, ab = lab_batch(crops)
+                l, ab = degrade_batch(l, ab, rng, config.degrade)
                 l, ab = l.to(device), ab.to(device)
                 fake_ab = gen(l)
                 values: dict[str, float] = {}
