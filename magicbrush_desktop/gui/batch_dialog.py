@@ -84,6 +84,10 @@ class BatchDialog(QDialog):
             self.format_combo.addItem(key.upper(), key)
         self.skip_done = QCheckBox("Skip photos already done (resume)")
         self.skip_done.setChecked(True)
+        self.replace_existing = QCheckBox("Replace existing files in the output folder")
+        self.replace_existing.setToolTip(
+            "Off: a file already in the output folder is never replaced; the result gets a free name beside "
+            "it (NAME_colorized.jpg). The photos themselves are never replaced.")
         self.do_colorize = QCheckBox("Colorize")
         self.do_colorize.setChecked(True)
         self.do_stylize = QCheckBox("Stylize with the current style")
@@ -140,6 +144,7 @@ class BatchDialog(QDialog):
         form.addRow("Do", todo_row)
         form.addRow("Using", self.settings_label)
         form.addRow(self.skip_done)
+        form.addRow(self.replace_existing)
         progress_row = QHBoxLayout()
         progress_row.addWidget(self.progress, 1)
         progress_row.addWidget(self.eta_label)
@@ -267,13 +272,15 @@ class BatchDialog(QDialog):
         self.summary_label.clear()
         self._clock.restart()
         skip = self.skip_done.isChecked()
+        overwrite = self.replace_existing.isChecked()
         quality = getattr(getattr(self.parent(), "app_settings", None), "quality", 95)
         provenance_of = getattr(self.parent(), "batch_provenance", None)
         provenance = provenance_of(self.do_colorize.isChecked(), self.do_stylize.isChecked()) if provenance_of else None
         self.open_output_button.setEnabled(False)
 
         def job():
-            return run_batch(items, process, skip_existing=skip, fmt=fmt, quality=quality, provenance=provenance)
+            return run_batch(items, process, skip_existing=skip, fmt=fmt, quality=quality, provenance=provenance,
+                             overwrite=overwrite)
 
         self.job = Job(job, "batch", self)
         self.job.progress.connect(self._on_progress)
@@ -356,6 +363,13 @@ class BatchDialog(QDialog):
             text += f", {len(failed)} failed:\n" + "\n".join(f"\u2022 {Path(n).name}: {r}" for n, r in shown)
             if len(failed) > len(shown):
                 text += f"\n\u2026 and {len(failed) - len(shown)} more (select a row for its reason)"
+        renamed = self.summary.get("renamed", [])
+        if renamed:
+            text += (f"\n{len(renamed)} written under a new name: the usual name was taken by a file that was "
+                     "kept (e.g. " + Path(renamed[0][1]).name + ")")
+        if self.summary.get("stopped"):
+            text = (f"Stopped: {self.summary['stopped']}. " + text + f"\n{len(self.summary.get('not_done', []))} "
+                    "photo(s) not tried; free some space and Start again (photos already done are skipped).")
         self.summary_label.setText(text)
         self.eta_label.clear()
         self.open_output_button.setEnabled(self.output_folder().is_dir())

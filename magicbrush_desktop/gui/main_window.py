@@ -8,6 +8,7 @@ network. Errors arrive as readable messages and are shown in a (non-blocking) di
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Callable
 
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from ..core.colorize import Colorizer
 from ..core.errors import MagicBrushError
+from ..core.files import same_file
 from ..core.events import Finished, Metrics, Preview, Progress
 from ..core.imageio import READ_EXTENSIONS, Photo, is_image_path, read_photo, save_image
 from ..core.provenance import Provenance
@@ -746,9 +748,22 @@ class MainWindow(QMainWindow):
         image = self.current_image()
         if image is None or self.photo is None:
             return None
+        target = Path(path).expanduser()
+        # The original is never written over; another existing file only when the user says so (the
+        # file this window saved last is its own: Save replaces it without asking).
+        if self.photo.path is not None and same_file(target, self.photo.path):
+            self.show_error("Cannot save", f"\u201c{target.name}\u201d is the original photo; Magic Brush never "
+                            "writes over it. Choose another name.")
+            return None
+        replace = self.save_path is not None and same_file(target, Path(self.save_path))
+        if not replace and os.path.lexists(target):
+            if not self.confirm_replace_file(target):
+                return None
+            replace = True
         try:
-            written = save_image(path, image, like=self.photo, fmt=fmt, quality=quality,
-                                 provenance=self.current_provenance(), keep_metadata=keep_metadata)
+            written = save_image(target, image, like=self.photo, fmt=fmt, quality=quality,
+                                 provenance=self.current_provenance(), keep_metadata=keep_metadata,
+                                 replace=replace)
         except MagicBrushError as exc:
             self.show_error("Cannot save", str(exc))
             return None
@@ -757,6 +772,13 @@ class MainWindow(QMainWindow):
         self.undo_stack.setClean()  # what is shown is now safe on disk
         self.statusBar().showMessage(f"Saved {written}", 6000)
         return written
+
+    def confirm_replace_file(self, path: Path) -> bool:
+        """Ask before Save As replaces an existing file (one this window did not just write)."""
+        answer = QMessageBox.question(
+            self, "Replace file?", f"\u201c{path.name}\u201d already exists in {path.parent}. Replace it?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Yes
 
     # --- unsaved work -------------------------------------------------------------------------------
 
