@@ -589,3 +589,34 @@ def test_colorize_empty_plans_say_why(tmp_path, tiny_model, capsys):
     assert main(["colorize", str(tmp_path / "empty"), "-o", str(tmp_path / "o"), "--model", str(tiny_model)]) == 1
     err = capsys.readouterr().err
     assert "no photos found" in err and "add -r" in err
+
+
+def test_evaluate_per_image_csv_is_not_written_over(tmp_path, colour_folder, tiny_model, capsys):
+    csv = tmp_path / "figures.csv"
+    csv.write_text("my own notes\n")
+    args = ["evaluate", str(colour_folder), "--model", str(tiny_model), "--render-size", "64", "--limit", "2",
+            "--per-image", str(csv)]
+    assert main(args) == 1
+    assert "already exists" in capsys.readouterr().err and csv.read_text() == "my own notes\n"
+    assert main([*args, "--overwrite"]) == 0
+    assert csv.read_text().startswith("file,psnr") and len(csv.read_text().splitlines()) == 3
+
+
+def test_interrupted_vgg_download_leaves_nothing(tmp_path, monkeypatch):
+    from magicbrush_desktop.core import vgg
+
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+    fake = tmp_path / "fake.pth"
+    fake.write_bytes(b"x" * 3000)
+
+    def interrupted(done, total):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        vgg.download_torchvision_vgg19(interrupted, url=fake.as_uri())
+    assert not list((tmp_path / "hub" / "checkpoints").iterdir())
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(blocker / "hub"))
+    with pytest.raises(ModelError, match="cannot save"):
+        vgg.download_torchvision_vgg19(url=fake.as_uri())

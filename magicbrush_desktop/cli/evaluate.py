@@ -43,6 +43,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=_limit, default=0, help="only the first N photos (default 0: all)")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON line")
     p.add_argument("--per-image", type=Path, default=None, metavar="CSV", help="write per-image figures")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --per-image file")
     add_device_option(p)
     p.set_defaults(func=run)
 
@@ -54,6 +55,10 @@ def run(args: argparse.Namespace) -> int:
     from ..core.evaluate import evaluate
     from ..core.events import Finished, Progress
 
+    if args.per_image is not None:  # before any work: never over an existing file unless asked
+        from ..core.files import check_output_file
+
+        check_output_file(args.per_image, overwrite=args.overwrite)
     colorizer = Colorizer.load(args.model, args.device)
     summary: dict = {}
     result = None
@@ -68,7 +73,9 @@ def run(args: argparse.Namespace) -> int:
     if args.per_image and result is not None:
         keys = list(result.per_image[0]) if result.per_image else []
         lines = [",".join(keys)] + [",".join(str(r[k]) for k in keys) for r in result.per_image]
-        args.per_image.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        from ..core.files import atomic_write
+
+        atomic_write(args.per_image, ("\n".join(lines) + "\n").encode("utf-8"), replace=args.overwrite)
     if args.json:
         print(json.dumps({"model": colorizer.name, "render_size": args.render_size, **summary}))
     else:

@@ -263,11 +263,18 @@ def download_torchvision_vgg19(
     import urllib.error
     import urllib.request
 
+    from .files import write_error
+
     target = torchvision_weights_path()
     if target.is_file():
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".part")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ModelError(f"cannot save the VGG19 weights: {write_error(exc, target.parent)}") from exc
+    # A hidden temporary (removed on any failure, and by the next download after a kill).
+    partial = target.parent / f".{target.name}.download.part"
+    partial.unlink(missing_ok=True)
     # torchvision names files <name>-<first 8 hex digits of the SHA-256>.pth: check it before keeping.
     expected_prefix = TORCHVISION_FILE.rsplit("-", 1)[1].split(".")[0]
     digest = hashlib.sha256()
@@ -284,8 +291,10 @@ def download_torchvision_vgg19(
                 done += len(chunk)
                 if progress_callback is not None:
                     progress_callback(done, total)
-    except (urllib.error.URLError, OSError, TimeoutError) as exc:
+    except BaseException as exc:  # offline, full disk, Ctrl-C, SIGTERM: never half a file left behind
         partial.unlink(missing_ok=True)
+        if not isinstance(exc, (urllib.error.URLError, OSError, TimeoutError)):
+            raise
         reason = getattr(exc, "reason", exc)
         raise ModelError(
             f"could not download the VGG19 weights from {url} ({reason}); check the internet connection, "
