@@ -33,6 +33,8 @@ def canvas(qtbot):
 
 def test_canvas_fit_100_and_wheel_zoom(canvas, qtbot):
     fit = min((400 - 32) / 200, (300 - 32) / 100)
+    assert canvas.scale() == pytest.approx(1.0)  # a small photo opens at 100 %, not enlarged (issue 13)
+    canvas.zoom_fit()  # asking to fit does enlarge it
     assert canvas.scale() == pytest.approx(fit)
     canvas.zoom_100()
     assert canvas.zoom_percent() == pytest.approx(100.0)

@@ -7,9 +7,13 @@ Conversion goes through OpenCV on float32 (sRGB, D65 white): it matches scikit-i
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import cv2
 import numpy as np
-import torch
+
+if TYPE_CHECKING:  # imageio (and so the desktop window's first paint) needs this module, not torch
+    import torch
 
 L_SCALE = 50.0
 AB_SCALE = 110.0
@@ -96,6 +100,8 @@ def lab_tensor_to_rgb(l_norm: torch.Tensor, ab_norm: torch.Tensor) -> np.ndarray
     Returns:
         (N, H, W, 3) uint8.
     """
+    import torch
+
     l = (l_norm.detach().float().cpu() + 1.0) * L_SCALE
     ab = ab_norm.detach().float().cpu() * AB_SCALE
     lab = torch.cat([l, ab], dim=1).permute(0, 2, 3, 1).numpy()

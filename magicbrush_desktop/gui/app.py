@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import sys
+import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from .. import __version__
@@ -34,6 +37,60 @@ def run_app(paths: list[str]) -> int:
     app = make_application()
     window = MainWindow()
     window.show()
+    probe = os.environ.get(STARTUP_PROBE_ENV)
+    if probe:
+        StartupProbe(window, Path(probe))
+    # Once the window has painted: torch, the colorizer and VGG19 load in the background (preload.py).
+    QTimer.singleShot(0, window.start_preload)
     if paths:
         window.handle_dropped_paths([Path(p) for p in paths])
     return app.exec()
+
+
+STARTUP_PROBE_ENV = "MAGICBRUSH_STARTUP_PROBE"  # bench/startup.py: a JSON file to write, then quit
+
+
+class StartupProbe(QObject):
+    """For ``bench/startup.py``: when the window has shown, when everything has loaded, and the longest
+    the UI thread went without running its event loop meanwhile; writes them as JSON, then quits."""
+
+    TICK_MS = 10
+
+    def __init__(self, window: MainWindow, path: Path) -> None:
+        super().__init__(window)
+        self.window, self.path = window, path
+        self.record: dict[str, float] = {}
+        self._last = 0.0
+        self._stall = 0.0
+        self._ticker = QTimer(self)
+        self._ticker.setInterval(self.TICK_MS)
+        self._ticker.timeout.connect(self._tick)
+        QTimer.singleShot(0, self._shown)
+
+    def _shown(self) -> None:
+        self.record["shown"] = time.time()
+        self._last = time.perf_counter()
+        self._ticker.start()
+        QTimer.singleShot(0, self._watch)
+
+    def _watch(self) -> None:
+        pre = self.window.preloader
+        assert pre is not None, "start_preload() runs right after the window shows"
+        pre.stage_done.connect(lambda stage: self.record.__setitem__(f"{stage}_loaded", time.time()))
+        pre.all_done.connect(self._done)
+        if pre.isFinished():  # everything was loaded already
+            self._done()
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self._stall = max(self._stall, now - self._last)
+        self._last = now
+
+    def _done(self) -> None:
+        self._tick()
+        self.record["ready"] = time.time()
+        self.record["max_ui_stall_s"] = self._stall
+        self.record["errors"] = dict(self.window.preloader.errors) if self.window.preloader else {}
+        self.path.write_text(json.dumps(self.record), encoding="utf-8")
+        self.window.close()
+        QApplication.instance().quit()

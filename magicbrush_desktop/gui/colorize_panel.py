@@ -19,8 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.colorize import DEFAULT_RENDER_SIZE, MAX_RENDER_SIZE, MIN_RENDER_SIZE
-from ..core.devices import DEVICE_CHOICES, cuda_available
+from ..core.defaults import DEFAULT_RENDER_SIZE, DEVICE_CHOICES, MAX_RENDER_SIZE, MIN_RENDER_SIZE
 from ..core.models import ModelInfo, default_model_name, list_models
 from .model_info import ORIGIN_LABEL, tooltip
 
@@ -86,15 +85,25 @@ class ColorizePanel(QWidget):
         labels = {"auto": "Auto", "cpu": "CPU", "cuda": "CUDA (GPU)"}
         for name in DEVICE_CHOICES:
             self.device_combo.addItem(labels.get(name, name), name)
-        if not cuda_available():
-            # Disabled, not hidden: users should see that GPU support exists and why it is off.
-            model = self.device_combo.model()
-            assert isinstance(model, QStandardItemModel)
-            item = model.item(DEVICE_CHOICES.index("cuda"))
-            item.setEnabled(False)
-            item.setToolTip("No CUDA GPU was found (or this PyTorch build has no CUDA support)")
-            self.device_combo.setItemData(DEVICE_CHOICES.index("cuda"), item.toolTip(),
-                                          Qt.ItemDataRole.ToolTipRole)
+        # Whether CUDA works is known once torch has loaded (in the background, see preload.py): until then
+        # the entry is off, and set_cuda_available() turns it on.
+        self.set_cuda_available(None)
+
+    def set_cuda_available(self, available: bool | None) -> None:
+        """Enable the CUDA entry (True), or disable it: no GPU (False) or not known yet (None)."""
+        model = self.device_combo.model()
+        assert isinstance(model, QStandardItemModel)
+        index = DEVICE_CHOICES.index("cuda")
+        item = model.item(index)
+        # Disabled, not hidden: users should see that GPU support exists and why it is off.
+        item.setEnabled(bool(available))
+        tip = ("" if available else "Looking for a CUDA GPU\u2026" if available is None
+               else "No CUDA GPU was found (or this PyTorch build has no CUDA support)")
+        item.setToolTip(tip)
+        self.device_combo.setItemData(index, tip or None, Qt.ItemDataRole.ToolTipRole)
+        self._cuda = available
+        if available and getattr(self, "_wanted_device", None) == "cuda":
+            self.set_device("cuda")  # the saved choice, held back until CUDA was known to work
 
     # --- values -------------------------------------------------------------------------------------
 
@@ -131,8 +140,10 @@ class ColorizePanel(QWidget):
         return str(self.device_combo.currentData() or "auto")
 
     def set_device(self, name: str) -> None:
+        """Select a device; CUDA only once it is known to work (a saved choice waits for that)."""
+        self._wanted_device = name
         index = self.device_combo.findData(name)
-        if index >= 0 and (name != "cuda" or cuda_available()):
+        if index >= 0 and (name != "cuda" or self._cuda):
             self.device_combo.setCurrentIndex(index)
 
     def strength_value(self) -> float:

@@ -202,7 +202,8 @@ class MainWindow(QMainWindow):
                             (self.stylize_action, "Stylize with the selected style"),
                             (self.side_action, "Side by side: before and after next to each other"),
                             (self.original_action, "Show the original (before/after toggle)"),
-                            (self.fit_action, "Fit the photo to the window"), (self.stop_action, "Stop the running job")):
+                            (self.fit_action, "Fit the photo to the window"),
+                            (self.stop_action, "Stop the running job")):
             self._tooltip(action, tip)
         self.undo_stack.indexChanged.connect(self._on_history_index)
         self.undo_stack.cleanChanged.connect(lambda _clean: self._update_title())

@@ -10,12 +10,15 @@ from typing import Callable
 
 import numpy as np
 
-from ..core.colorize import Colorizer
+from typing import TYPE_CHECKING
+
 from ..core.errors import MagicBrushError
 from ..core.events import Finished
 from ..core.imageio import Photo
-from ..core.style.gatys import StyleEngine, StyleTransfer
 from .style_panel import StyleSettings
+
+if TYPE_CHECKING:  # torch-heavy: imported on the batch worker thread, on the first photo
+    from ..core.style.gatys import StyleEngine
 
 
 def build_process(
@@ -42,6 +45,9 @@ def build_process(
     state: dict[str, object] = {}
 
     def process(photo: Photo) -> np.ndarray:
+        from ..core.colorize import Colorizer
+        from ..core.style.gatys import StyleTransfer
+
         rgb = photo.rgb
         if colorize is not None:
             model, device, render, strength = colorize

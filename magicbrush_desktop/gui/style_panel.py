@@ -29,14 +29,15 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.imageio import is_image_path
+from ..core.style.defaults import PAINTING_WEIGHTS, blended_weights
 from .imaging import to_pixmap
 from .widgets import LogSlider
 
-# Slider ranges around the Gatys preset's defaults (alpha 1, beta 1e3): four decades each way is more
-# than anyone needs and keeps one tick small.
+# Slider ranges around the normalised Gatys weights (each style has its own default α/β, see
+# core/style/defaults.py; β of a few units): two decades either way is more than anyone needs.
 CONTENT_RANGE = (1e-2, 1e2)
-STYLE_RANGE = (1e0, 1e6)
-DEFAULT_CONTENT, DEFAULT_STYLE = 1.0, 1e3
+STYLE_RANGE = (1e-2, 1e3)
+DEFAULT_CONTENT, DEFAULT_STYLE = PAINTING_WEIGHTS
 WEIGHT_DEBOUNCE_MS = 350
 THUMB = 72
 
@@ -134,6 +135,8 @@ class StylePanel(QWidget):
         self.content_weight.setToolTip("Content weight \u03b1: how much of the photo's structure is kept")
         self.style_weight = LogSlider(*STYLE_RANGE, DEFAULT_STYLE)
         self.style_weight.setToolTip("Style weight \u03b2: how strongly the painting's texture is imposed")
+        self.reset_weights_button = QPushButton("Default weights")
+        self.reset_weights_button.setToolTip("Back to the selected style's own weights (\u00d71)")
         self.steps = QSpinBox()
         self.steps.setRange(1, 2000)
         self.steps.setValue(100)
@@ -159,6 +162,7 @@ class StylePanel(QWidget):
         form.addRow("Blend amount", blend_row)
         form.addRow("Content weight", self.content_weight)
         form.addRow("Style weight", self.style_weight)
+        form.addRow("", self.reset_weights_button)
         form.addRow("Steps", self.steps)
         form.addRow("Size", self.size)
         form.addRow(self.preserve)
@@ -186,6 +190,11 @@ class StylePanel(QWidget):
         self.gallery.files_dropped.connect(self.import_requested)
         self.second_combo.currentIndexChanged.connect(lambda _i: self._update_blend_enabled())
         self._update_blend_enabled()
+        # Each style brings its own default weights (the CLI's too); the sliders read as factors of them.
+        self.reset_weights_button.clicked.connect(lambda: self.reset_weights())
+        self.gallery.currentItemChanged.connect(lambda *_: self.reset_weights(quiet=True))
+        self.second_combo.currentIndexChanged.connect(lambda _i: self.reset_weights(quiet=True))
+        self.reset_weights(quiet=True)
 
     # --- gallery ------------------------------------------------------------------------------------
 
@@ -239,6 +248,22 @@ class StylePanel(QWidget):
             styles, blend = (first,), (1.0,)
         return StyleSettings(styles, blend, self.content_weight.value(), self.style_weight.value(),
                              self.steps.value(), self.size.value(), self.preserve.isChecked())
+
+    def default_weights(self) -> tuple[float, float]:
+        """(α, β) the selected style (or blend) starts with: the same as ``magicbrush stylize``'s defaults."""
+        s = self.settings()
+        return blended_weights(s.styles, s.blend) if s is not None else PAINTING_WEIGHTS
+
+    def reset_weights(self, *, quiet: bool = False) -> None:
+        """Move both weight sliders to the selected style's defaults, which become their ×1.
+
+        ``quiet``: no ``weights_changed`` (a new style is chosen, nothing to refine yet).
+        """
+        for slider, value in zip((self.content_weight, self.style_weight), self.default_weights()):
+            slider.set_reference(value)
+            slider.blockSignals(quiet)
+            slider.set_value(value)
+            slider.blockSignals(False)
 
     def set_running(self, running: bool) -> None:
         self.run_button.setEnabled(not running)

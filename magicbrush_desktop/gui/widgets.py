@@ -11,7 +11,8 @@ LOG_SLIDER_TICKS = 400  # slider resolution: ~1.7 % per tick over 4 decades
 
 
 class LogSlider(QWidget):
-    """A horizontal slider over ``[low, high]`` on a log scale, showing its value as e.g. ``1.0e+03``.
+    """A horizontal slider over ``[low, high]`` on a log scale, showing its value as e.g. ``1.0e+03``, or,
+    once :meth:`set_reference` gave it a default, as a factor of it (``×0.5``, ``×1``, ``×2``).
 
     ``value_changed`` fires on every move (the caller debounces heavy reactions).
     """
@@ -24,6 +25,7 @@ class LogSlider(QWidget):
         if not 0 < low < high:
             raise ValueError("LogSlider needs 0 < low < high")
         self._lo, self._hi = math.log10(low), math.log10(high)
+        self._reference: float | None = None
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, LOG_SLIDER_TICKS)
         self.readout = QLabel()
@@ -54,5 +56,19 @@ class LogSlider(QWidget):
         self._show()
         self.value_changed.emit(self.value())
 
+    def set_reference(self, value: float | None) -> None:
+        """Show values as factors of ``value`` (a default); None: show them as plain numbers."""
+        self._reference = value
+        self._show()
+
+    def reference(self) -> float | None:
+        return self._reference
+
     def _show(self) -> None:
-        self.readout.setText(f"{self.value():.2g}" if 0.01 <= self.value() < 1000 else f"{self.value():.1e}")
+        v = self.value()
+        plain = f"{v:.2g}" if 0.01 <= v < 1000 else f"{v:.1e}"
+        if self._reference:
+            self.readout.setText(f"\u00d7{v / self._reference:.2g}")
+            self.readout.setToolTip(f"{plain} (default {self._reference:.3g})")
+        else:
+            self.readout.setText(plain)

@@ -29,14 +29,14 @@ LOOK_INFO: dict[str, tuple[str, str]] = {
 
 # (content weight α, style weight β) per built-in look, for the normalised ``gatys`` preset.
 LOOK_WEIGHTS: dict[str, tuple[float, float]] = {
-    "comic": (1.0, 10.0),
-    "watercolour": (1.0, 10.0),
-    "stained-glass": (1.0, 10.0),
-    "pencil": (1.0, 10.0),
-    "cubist": (1.0, 10.0),
+    "comic": (1.0, 2.2),
+    "watercolour": (1.0, 3.0),
+    "stained-glass": (1.0, 2.8),
+    "pencil": (1.0, 2.5),
+    "cubist": (1.0, 2.5),
 }
 # Paintings (the pack, the user's own): one default for all.
-PAINTING_WEIGHTS: tuple[float, float] = (1.0, 10.0)
+PAINTING_WEIGHTS: tuple[float, float] = (1.0, 2.5)
 
 # The seed's raw-sum presets keep their historical defaults.
 RAW_PRESET_WEIGHTS: dict[str, tuple[float, float]] = {"seed": (1.0, 1e3), "gatys-sum": (1.0, 1e4)}

@@ -9,8 +9,8 @@ The loss is exactly the one the seeds write down (BRIEF §2):
 
 That is the ``seed`` preset (and ``gatys-sum``). Its content term grows with the number of feature
 positions while the style term does not, so the same α/β keeps less of the photo at 1024 px than at
-256 px. The default ``gatys`` preset therefore divides each term by its value against an all-zero
-picture: content ``Σ (F − P)² / Σ P²`` and, per layer, ``Σ (G − A)² / Σ A²`` — the relative error of
+256 px. The default ``gatys`` preset therefore divides each term by its value when the generated
+features are all zero: content ``Σ (F − P)² / Σ P²`` and, per layer, ``Σ (G − A)² / Σ A²`` — the relative error of
 the features and of the Gram matrices. Both are dimensionless and independent of the optimisation
 size (and of how bright a painting is), so a weight means the same everywhere, and the numbers read
 as fractions: style loss 0.2 = the Gram matrices are 20 % (squared) off.
@@ -65,7 +65,7 @@ class LayerPreset:
     style_layer_weights: tuple[float, ...]
     content_weight: float
     style_weight: float
-    # True: each term divided by its value against a zero picture (size-independent, see the module doc).
+    # True: each term divided by its value for all-zero features (size-independent, see the module doc).
     normalized: bool = False
 
     @property
@@ -150,7 +150,7 @@ def content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 
 def content_norm(target: torch.Tensor, preset: LayerPreset) -> torch.Tensor | float:
-    """What the content term is divided by: its value for an all-zero picture, ``½ Σ P²`` (normalised
+    """What the content term is divided by: its value for all-zero features, ``½ Σ P²`` (normalised
     presets), else 1. Shapes: target (1, C, H, W)."""
     if not preset.normalized:
         return 1.0
@@ -158,7 +158,7 @@ def content_norm(target: torch.Tensor, preset: LayerPreset) -> torch.Tensor | fl
 
 
 def gram_norm(target_gram: torch.Tensor, preset: LayerPreset) -> torch.Tensor | float:
-    """What a style layer's term is divided by: its value for an all-zero picture, ``¼ Σ A²``
+    """What a style layer's term is divided by: its value for all-zero features, ``¼ Σ A²``
     (normalised presets), else 1. target_gram: (N, N) from :func:`gram`."""
     if not preset.normalized:
         return 1.0
