@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
-from magicbrush_desktop.core import imageio
+from magicbrush_desktop.core import files
 from magicbrush_desktop.core.errors import PhotoError
 from magicbrush_desktop.core.imageio import read_photo, save_image
 
@@ -160,7 +160,7 @@ def test_atomic_save_leaves_no_partial_file(tmp_path, monkeypatch):
     def boom(*a, **k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(imageio.os, "replace", boom)
+    monkeypatch.setattr(files.os, "replace", boom)  # the atomic write lives in core/files.py
     with pytest.raises(KeyboardInterrupt):
         save_image(tmp_path / "x.png", make_colour_image(8, 8))
     assert list(tmp_path.iterdir()) == []
