@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
-from magicbrush_desktop.core import files
+from magicbrush_desktop.core import files, imageio
 from magicbrush_desktop.core.errors import PhotoError
 from magicbrush_desktop.core.imageio import read_photo, save_image
 
