@@ -6,7 +6,10 @@ PSNR against the colour original and false colour on neutral surfaces (the share
 pixels, C*ab < 6, that the result gives C*ab > 15, pooled over photos), for
 
 - ``brush``: the app's propagation (core/hints.py: a kernel in position x lightness x automatic colour,
-  distance to the painted pixels, fading where nothing is alike), and
+  distance to the painted pixels, fading where nothing is alike) at its default reach for hints that do
+  not give one (SIGMA_XY: sidecars, the CLI),
+- ``brush-local``: the same with each hint's "spread" 0.1, the desktop brush's default Reach (colour kept
+  to the region around the stroke), and
 - ``gaussian``: the plain baseline: each hint's a*b* correction spread with a spatial x lightness Gaussian
   weight, ``u = sum_k w_k d_k / max(1, sum_k w_k)``.
 
@@ -22,7 +25,9 @@ FOLDER defaults to ../shared/data/benchmark (BSDS500 test split: never trained o
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
+import pickle
 import sys
 import time
 from pathlib import Path
@@ -51,6 +56,7 @@ except ImportError:  # older core without the metric: the same definition
 
 PATCH = 5
 MAX_HINTS = 10
+LOCAL_SPREAD = 0.1  # "brush-local": the desktop brush's default reach (sidecar "spread")
 
 
 def sample_hints(photo, seed: int, count: int = MAX_HINTS) -> list[H.Hint]:
@@ -119,6 +125,9 @@ def run_method(item: dict, method: str, n: int, params: dict) -> tuple[ChromaPre
         chroma = item["chroma"]
     elif method == "brush":
         chroma = H.HintPropagator(item["l_low"], item["chroma"], **params).apply(hints)
+    elif method == "brush-local":
+        local = [dataclasses.replace(h, spread=LOCAL_SPREAD) for h in hints]
+        chroma = H.HintPropagator(item["l_low"], item["chroma"], **params).apply(local)
     else:
         chroma = gaussian_spread(item["l_low"], item["chroma"], hints, **params)
     return chroma, time.perf_counter() - start
@@ -153,7 +162,7 @@ def measure(items: list[dict], counts: list[int], brush: dict, gauss: dict) -> d
     """Per photo (PSNR, neutral pixels, falsely coloured ones, seconds) for each (hints, method)."""
     rows: dict[tuple[int, str], list] = {}
     for n in counts:
-        methods = [("automatic", {})] if n == 0 else [("brush", brush), ("gaussian", gauss)]
+        methods = [("automatic", {})] if n == 0 else [("brush", brush), ("brush-local", brush), ("gaussian", gauss)]
         for method, params in methods:
             out = []
             for it in items:
@@ -185,6 +194,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--counts", default="0,1,5,10")
     parser.add_argument("--tune", type=int, default=0, metavar="N")
+    parser.add_argument("--cache", type=Path, default=None, help="keep the predictions in this file for re-runs")
     parser.add_argument("--tuned-on", type=int, default=40, metavar="N",
                         help="the defaults were tuned on the first N photos: also report the others alone")
     # The baseline's best on the first 40 photos (sigma_xy 0.06..0.6 x sigma_l 5..40 searched).
@@ -196,7 +206,12 @@ def main() -> None:
     torch.set_num_threads(2)
     colorizer = Colorizer.load(args.model, "cpu")
     paths = scan_images(args.folder)[: args.limit or None]
-    items = prepare(colorizer, paths, args.render_size)
+    if args.cache and args.cache.is_file():
+        items = pickle.loads(args.cache.read_bytes())
+    else:
+        items = prepare(colorizer, paths, args.render_size)
+        if args.cache:
+            args.cache.write_bytes(pickle.dumps(items))
     counts = [int(c) for c in args.counts.split(",")]
     brush: dict = {}
     gauss = {"sigma_xy": args.sigma_xy, "sigma_l": args.sigma_l}

@@ -75,6 +75,24 @@ def test_a_hint_reaches_far_along_a_similar_surface_and_fades_elsewhere():
     assert np.abs(u[:25]).max() < 3.0  # the other surface keeps its automatic colour (ΔE < 3: unseen)
 
 
+def test_spread_sets_how_far_a_hint_reaches():
+    h, w = 40, 400
+    lightness = np.full((h, w), 50.0, np.float32)
+    auto = _prediction(lightness, (0.0, 0.0))
+    prop = HintPropagator(lightness, auto)
+    wide = Hint.dot(0.02, 0.5, 0.01, "#b03a2e")
+    near = Hint(wide.points, wide.radius, wide.lab, spread=0.1)  # the desktop brush's default reach
+    far_near = np.linalg.norm(prop.correction([near])[0][20, 380])
+    far_wide = np.linalg.norm(prop.correction([wide])[0][20, 380])
+    target = np.linalg.norm(color_to_lab("#b03a2e")[1:])
+    assert far_near < 0.5 and far_wide > 0.3 * target  # spread 0.1: the stroke's region; default: far
+    data = HintSet([near]).to_json()
+    assert data["hints"][0]["spread"] == 0.1 and parse_sidecar(data).hints[0].spread == 0.1
+    assert "spread" not in HintSet([wide]).to_json()["hints"][0]
+    with pytest.raises(HintError, match="spread"):
+        parse_sidecar({"version": 1, "hints": [{"x": 0.1, "y": 0.1, "color": "#ffffff", "spread": -1}]})
+
+
 def test_eraser_removes_hints_under_it_and_later_hints_win():
     a = Hint.dot(0.25, 0.5, 0.05, "#b03a2e")
     b = Hint.dot(0.75, 0.5, 0.05, "#1f5fa8")

@@ -59,6 +59,7 @@ def test_paint_a_stroke_undo_redo_and_tools(make_window, qtbot, tmp_path):
         qtbot.mouseMove(canvas, _canvas_point(w, 0.2, fy))
     qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=_canvas_point(w, 0.2, 0.7))
     assert len(tool.hints) == 1 and len(tool.hints.hints[0].points) >= 3
+    assert abs(tool.hints.hints[0].spread - 0.1) < 0.01  # the Reach slider's default: the stroke's region
     assert w.undo_stack.undoText() == "Brush Stroke"
     assert w.step is not automatic and w.step.kind == "colorized"
     assert "1 colour hint" in w.canvas.after_caption
@@ -90,8 +91,10 @@ def test_paint_a_stroke_undo_redo_and_tools(make_window, qtbot, tmp_path):
 
     # A click paints a dot; the eraser removes hints under it; clear removes all: each one undo step.
     tool.panel.set_color(QColor("#1f5fa8"))
+    tool.panel.reach_slider.setValue(tool.panel.reach_slider.maximum())
     qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=_canvas_point(w, 0.8, 0.5))
     assert len(tool.hints) == 2 and len(tool.hints.hints[1].points) == 1
+    assert abs(tool.hints.hints[1].spread - 0.6) < 0.01
     tool.eraser_action.setChecked(True)
     assert tool.panel.eraser_check.isChecked()
     qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=_canvas_point(w, 0.8, 0.5))

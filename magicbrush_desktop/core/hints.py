@@ -16,7 +16,10 @@ the chrominance blending of Yatziv & Sapiro (2006) with the affinities of Levin 
 and the correction is ``u(p) = sum_k w_k d_k / max(TAU, sum_k w_k)``; on painted pixels it is exactly the
 asked colour. The lightness term stops colour at lightness edges, the automatic-colour term keeps it on
 what the network saw as the same kind of surface (grass stays grass), and the floor TAU lets it fade where
-no hint is alike, so everything else keeps the automatic result. Sparse edge-aware optimisation (Levin's
+no hint is alike, so everything else keeps the automatic result. s_xy is the hint's reach ("spread"): by
+default half the photo (SIGMA_XY), so a dot fills the surface it lies on and similar ones nearby, which is
+what true-colour samples want; the desktop brush paints with a tighter reach by default (0.1, the region
+around the stroke) that the user can widen. Sparse edge-aware optimisation (Levin's
 Laplacian with a decay term, solved with scipy) was measured against it on the benchmark and was both
 weaker (+2.4 dB against +3.2 dB with 10 hints on 40 photos) and slower (bench/hint_recovery.py).
 
@@ -26,7 +29,8 @@ Sidecar files (``NAME.hints.json`` beside ``NAME.jpg``) hold hints so scripts ca
 
 x, y in 0..1 of the photo's width and height (top-left origin, after EXIF orientation), radius a fraction
 of the longest side, colour sRGB hex. The app also writes ``"points": [[x, y], ...]`` for strokes,
-``"erase": true`` for eraser strokes and ``"image": {"width": W, "height": H}``.
+``"erase": true`` for eraser strokes, ``"spread"`` (the reach, a fraction of the longest side), ``"lab"``
+and ``"image": {"width": W, "height": H}``.
 """
 
 from __future__ import annotations
@@ -55,7 +59,11 @@ MAX_HINTS = 10_000
 MAX_POINTS = 200_000
 
 # Propagation parameters, tuned on the first 40 benchmark photos (bench/hint_recovery.py --tune 40).
-SIGMA_XY = 0.5  # spatial reach, fraction of the photo's longest side
+# Spatial reach of a hint that does not say ("spread"), a fraction of the photo's longest side: its colour
+# fills the surface it lies on and similar ones around it (the benchmark's best). The desktop brush starts
+# its strokes at a tighter reach (its Reach slider, 0.1: the region around the stroke).
+SIGMA_XY = 0.5
+MIN_SPREAD, MAX_SPREAD = 0.01, 2.0
 SIGMA_L = 10.0  # lightness similarity, L* units
 SIGMA_AB = 7.0  # similarity of the automatic colour, a*b* units
 TAU = 0.25  # weight-sum floor: where the hints' pixels are not alike, the automatic colour stays
@@ -77,12 +85,15 @@ class Hint:
         radius: brush radius as a fraction of the photo's longest side.
         lab: (L, a, b) of the colour (only a* and b* are used: the photo keeps its own lightness).
         erase: an eraser stroke: removes earlier hints under it.
+        spread: how far the colour may travel, a fraction of the longest side (None: ``SIGMA_XY``, half
+            the photo); a small one (0.1) keeps it to the region around the stroke.
     """
 
     points: tuple[tuple[float, float], ...]
     radius: float
     lab: tuple[float, float, float]
     erase: bool = False
+    spread: float | None = None
 
     @classmethod
     def dot(cls, x: float, y: float, radius: float, color: str | tuple) -> "Hint":
@@ -100,6 +111,8 @@ class Hint:
             item["points"] = [[round(x, 5), round(y, 5)] for x, y in self.points]
         if self.erase:
             item["erase"] = True
+        if self.spread is not None:
+            item["spread"] = round(self.spread, 4)
         return item
 
 
@@ -206,6 +219,7 @@ def _parse_hint(item: Any, index: int) -> Hint:
     erase = bool(item.get("erase", False))
     if erase:
         return Hint(tuple(points), radius, (0.0, 0.0, 0.0), True)
+    spread = _number(item, "spread", where, MIN_SPREAD, MAX_SPREAD) if item.get("spread") is not None else None
     if "lab" in item:
         lab = item["lab"]
         if not (isinstance(lab, list) and len(lab) == 3
@@ -227,7 +241,7 @@ def _parse_hint(item: Any, index: int) -> Hint:
         lab_t = color_to_lab(color if isinstance(color, str) else tuple(color))
     else:
         raise HintError(f"{where} has no \"color\"")
-    return Hint(tuple(points), radius, lab_t, False)
+    return Hint(tuple(points), radius, lab_t, False, spread)
 
 
 def parse_sidecar(data: Any, photo_size: tuple[int, int] | None = None) -> HintSet:
@@ -356,13 +370,13 @@ class HintPropagator:
         """(w, h) of the render grid."""
         return self.chroma.ab.shape[1], self.chroma.ab.shape[0]
 
-    def _weights(self, mask: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _weights(self, mask: np.ndarray, target: np.ndarray, spread: float | None) -> tuple[np.ndarray, np.ndarray]:
         """(weight map (h, w), correction (2,)) of one hint's pixels."""
         ab = self.chroma.ab
         d = (target[mask] - ab[mask]).mean(axis=0)
         l_k = float(self.l_low[mask].mean())
         c_k = ab[mask].mean(axis=0)
-        s_xy = self.sigma_xy * max(mask.shape)
+        s_xy = (spread or self.sigma_xy) * max(mask.shape)
         # Distance to the nearest painted pixel: strokes reach along their whole length.
         dist = cv2.distanceTransform((~mask).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
         e = -(dist * dist) / (2 * s_xy * s_xy) - (self.l_low - l_k) ** 2 / (2 * self.sigma_l**2)
@@ -381,7 +395,7 @@ class HintPropagator:
         for k in np.unique(label[mask]):
             mk = label == k
             key = (items[k - 1], hash(np.packbits(mk).tobytes()))
-            wk, dk = self._cache.get(key) or self._weights(mk, target)
+            wk, dk = self._cache.get(key) or self._weights(mk, target, items[k - 1].spread)
             cache[key] = (wk, dk)
             num += wk[..., None] * dk
             den += wk

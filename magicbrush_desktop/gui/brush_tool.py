@@ -49,6 +49,8 @@ HISTORIC_COLOURS: tuple[tuple[str, str], ...] = (
 # Brush radius as a fraction of the photo's longest side: slider ticks map log-wise onto this range.
 MIN_RADIUS, MAX_RADIUS = 0.002, 0.08
 SIZE_TICKS = 100
+# How far a stroke's colour travels (a hint's "spread", fraction of the longest side), log-wise too.
+MIN_REACH, MAX_REACH, DEFAULT_REACH = 0.03, 0.6, 0.1
 
 
 def radius_from_ticks(ticks: int) -> float:
@@ -57,6 +59,15 @@ def radius_from_ticks(ticks: int) -> float:
 
 def ticks_from_radius(radius: float) -> int:
     frac = np.log(max(radius, MIN_RADIUS) / MIN_RADIUS) / np.log(MAX_RADIUS / MIN_RADIUS)
+    return int(round(min(1.0, max(0.0, frac)) * SIZE_TICKS))
+
+
+def reach_from_ticks(ticks: int) -> float:
+    return float(MIN_REACH * (MAX_REACH / MIN_REACH) ** (ticks / SIZE_TICKS))
+
+
+def ticks_from_reach(reach: float) -> int:
+    frac = np.log(max(reach, MIN_REACH) / MIN_REACH) / np.log(MAX_REACH / MIN_REACH)
     return int(round(min(1.0, max(0.0, frac)) * SIZE_TICKS))
 
 
@@ -180,6 +191,19 @@ class BrushPanel(QWidget):
         size_row.addWidget(self.size_slider, 1)
         size_row.addWidget(self.size_label)
         layout.addLayout(size_row)
+        reach_row = QHBoxLayout()
+        reach_row.addWidget(QLabel("Reach"))
+        self.reach_slider = QSlider(Qt.Orientation.Horizontal)
+        self.reach_slider.setRange(0, SIZE_TICKS)
+        self.reach_slider.setValue(ticks_from_reach(DEFAULT_REACH))
+        self.reach_slider.setToolTip("How far the colour travels: from the region around the stroke (left) "
+                                     "to similar surfaces anywhere in the photo (right)")
+        self.reach_label = QLabel()
+        self.reach_label.setMinimumWidth(self.size_label.minimumWidth())
+        self.reach_slider.valueChanged.connect(lambda _v: self._show_size())
+        reach_row.addWidget(self.reach_slider, 1)
+        reach_row.addWidget(self.reach_label)
+        layout.addLayout(reach_row)
         self._show_size()
 
         tools = QHBoxLayout()
@@ -230,8 +254,14 @@ class BrushPanel(QWidget):
         """Brush radius as a fraction of the photo's longest side."""
         return radius_from_ticks(self.size_slider.value())
 
+    def reach(self) -> float:
+        """How far the next stroke's colour travels (its hint's spread)."""
+        return reach_from_ticks(self.reach_slider.value())
+
     def _show_size(self) -> None:
         self.size_label.setText(f"{100 * self.radius():.1f} %")
+        if hasattr(self, "reach_label"):
+            self.reach_label.setText(f"{100 * self.reach():.0f} %")
 
     def set_count(self, n: int) -> None:
         self.count_label.setText("No hints" if n == 0 else f"{n} hint{'s' if n != 1 else ''}")

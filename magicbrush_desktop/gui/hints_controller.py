@@ -307,8 +307,9 @@ class HintsController(QObject):
             self.window.statusBar().showMessage(why, 6000)
             return False
         pt = (min(1.0, max(0.0, fx)), min(1.0, max(0.0, fy)))
-        self.stroke = Hint((pt,), self.radius(), (0.0, 0.0, 0.0) if self.panel.eraser_check.isChecked()
-                           else self._lab(), self.panel.eraser_check.isChecked())
+        erase = self.panel.eraser_check.isChecked()
+        self.stroke = Hint((pt,), self.radius(), (0.0, 0.0, 0.0) if erase else self._lab(), erase,
+                           None if erase else round(self.panel.reach(), 4))
         self.overlay.update()
         return True
 
