@@ -100,7 +100,7 @@ def make_window(qtbot, tiny_model, tmp_path):
 
 def answer_next_prompt(button: str = "discard", tries: int = 400) -> list[str]:
     """Click ``button`` ("save", "discard" — also "Stop and Quit" — or "cancel") on the next modal
-    "save changes?" prompt as soon as it shows. Returns a list that receives the prompt's text."""
+    "save changes?" prompt as soon as it shows. Returns a list that receives the prompt's text and details."""
     from PySide6.QtCore import QTimer
 
     seen: list[str] = []
@@ -111,7 +111,7 @@ def answer_next_prompt(button: str = "discard", tries: int = 400) -> list[str]:
             if left > 0:
                 QTimer.singleShot(10, lambda: click(left - 1))
             return
-        seen.append(box.text())
+        seen.append(f"{box.text()} {box.informativeText()}")
         std = {"save": QMessageBox.StandardButton.Save, "cancel": QMessageBox.StandardButton.Cancel,
                "discard": QMessageBox.StandardButton.Discard}[button]
         target = box.button(std)

@@ -68,7 +68,7 @@ def test_quit_with_an_unsaved_result_asks_and_cancel_keeps_the_window(make_windo
     assert w.has_unsaved_result() and w.isWindowModified()
     asked = answer_next_prompt("cancel")
     w.quit_action.trigger()  # Ctrl+Q
-    assert asked == ["Save changes to \u201cold.png\u201d before closing?"]
+    assert len(asked) == 1 and asked[0].startswith("Save changes to \u201cold.png\u201d before closing?")
     assert w.isVisible() and w.step.kind == "colorized"
 
     asked = answer_next_prompt("discard")
@@ -111,7 +111,8 @@ def test_quit_while_a_batch_runs_asks_to_stop_it(make_window, qtbot, tmp_path):
     assert w.running_work() == ["batch"]
     asked = answer_next_prompt("cancel")
     assert not w.close()
-    assert asked == ["Stop the batch and quit?"] and dialog.job is not None
+    assert len(asked) == 1 and asked[0].startswith("Stop the batch and quit?") and dialog.job is not None
+    assert "after the current photo" in asked[0]
     asked = answer_next_prompt("discard")  # "Stop and Quit"
     assert w.close()
     assert asked and (dialog.job is None or dialog.job.isFinished())
