@@ -620,3 +620,45 @@ def test_interrupted_vgg_download_leaves_nothing(tmp_path, monkeypatch):
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(blocker / "hub"))
     with pytest.raises(ModelError, match="cannot save"):
         vgg.download_torchvision_vgg19(url=fake.as_uri())
+
+
+def test_models_install_without_a_usable_home_folder(tmp_path, monkeypatch, capsys):
+    good = _checkpoint(tmp_path)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    monkeypatch.delenv("MAGICBRUSH_HOME")
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(blocker / "home"))
+    assert main(["models", "install", str(good), "--name", "family"]) == 1
+    err = capsys.readouterr().err
+    assert "cannot install" in err and "Traceback" not in err
+
+
+def test_sigterm_stops_training_cleanly_and_it_resumes(tmp_path, colour_folder):
+    """A real `magicbrush train` process killed with SIGTERM saves last.pt, leaves no .part, exits 130."""
+    import subprocess
+    import sys
+    import time
+
+    from .conftest import REPO
+
+    run = tmp_path / "run"
+    env = {**os.environ, "MAGICBRUSH_HOME": str(tmp_path / "home"), "PYTHONUNBUFFERED": "1"}
+    cmd = [sys.executable, "-m", "magicbrush_desktop", "train", str(colour_folder), "--out", str(run),
+           "--epochs", "50", "--image-size", "32", "--batch-size", "2", "--generator", "resunet", "--base", "4",
+           "--threads", "1"]
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and not (run / "log.jsonl").is_file():
+            time.sleep(0.2)
+        assert (run / "log.jsonl").is_file(), proc.stderr.read() if proc.poll() is not None else "no step"
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=180)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "continue with: magicbrush train" in err and "Traceback" not in err
+    assert load_checkpoint(run / "last.pt")["train_state"]["global_step"] >= 1
+    assert _no_parts(run)
