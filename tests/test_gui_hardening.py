@@ -76,3 +76,28 @@ def test_save_as_never_writes_over_the_original_and_asks_before_replacing(make_w
     # Saving again to the file this window wrote does not ask.
     asked.clear()
     assert w.save() == other and asked == []
+
+
+def test_sigterm_stops_training_cleanly_and_quits_without_questions(make_window, qtbot, tmp_path):
+    import os
+    import signal
+
+    from magicbrush_desktop.gui.app import install_sigterm_handler
+
+    from .test_gui_batch_train import _tiny_training_form
+
+    w = make_window()
+    dialog, _ = _tiny_training_form(w, tmp_path, "sigterm", photos=8, epochs=50, batch=1)
+    quits: list[int] = []
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        install_sigterm_handler(w, quit_app=lambda: quits.append(1))
+        assert dialog.start()
+        qtbot.waitUntil(lambda: dialog.loss_chart.point_count("G_L1") >= 1, timeout=60_000)
+        os.kill(os.getpid(), signal.SIGTERM)
+        qtbot.waitUntil(lambda: bool(quits), timeout=60_000)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert dialog.job is None or dialog.job.isFinished()
+    run = dialog.run_dir()
+    assert (run / "last.pt").is_file() and not list(run.rglob("*.part"))

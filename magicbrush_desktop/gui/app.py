@@ -37,6 +37,7 @@ def run_app(paths: list[str]) -> int:
     app = make_application()
     window = MainWindow()
     window.show()
+    install_sigterm_handler(window)
     probe = os.environ.get(STARTUP_PROBE_ENV)
     if probe:
         StartupProbe(window, Path(probe))
@@ -45,6 +46,43 @@ def run_app(paths: list[str]) -> int:
     if paths:
         window.handle_dropped_paths([Path(p) for p in paths])
     return app.exec()
+
+
+def stop_everything(window: MainWindow) -> None:
+    """Stop every job at its next safe point and wait: a batch finishes its photo, training saves
+    ``last.pt`` for Resume, temporary files are removed. Nothing is asked."""
+    for dialog in (window.batch_dialog, window.train_dialog):
+        if dialog is not None:
+            dialog.stop_and_wait()
+    preloader = getattr(window, "preloader", None)
+    if preloader is not None:
+        preloader.stop_and_wait()
+    window.cancel_jobs(wait=True)
+
+
+def install_sigterm_handler(window: MainWindow, quit_app=None) -> QTimer:  # noqa: ANN001 - a callable
+    """SIGTERM (``kill``, a logout, a shutdown) stops the app like Ctrl-C stops the CLI: every job stops
+    cleanly (:func:`stop_everything`), then the app quits without questions. Python only sees a signal
+    when it runs, so a light timer lets it look while Qt's event loop waits."""
+    import signal
+
+    requested: list[int] = []
+    timer = QTimer(window)
+    timer.setInterval(200)
+
+    def poll() -> None:
+        if requested:
+            timer.stop()
+            stop_everything(window)
+            (quit_app or QApplication.instance().quit)()
+
+    timer.timeout.connect(poll)
+    try:
+        signal.signal(signal.SIGTERM, lambda signum, frame: requested.append(signum))
+    except (ValueError, AttributeError):  # not the main thread, or no SIGTERM on this platform
+        return timer
+    timer.start()
+    return timer
 
 
 STARTUP_PROBE_ENV = "MAGICBRUSH_STARTUP_PROBE"  # bench/startup.py: a JSON file to write, then quit
