@@ -238,3 +238,15 @@ def test_cli_colorize_with_hints_file_and_folder_sidecars(tiny_model, tmp_path, 
     assert main(["colorize", str(src), "--hints", str(hints), "--model", str(tiny_model),
                  "-o", str(tmp_path / "x")]) == 1
     assert "--hints goes with exactly one photo" in capsys.readouterr().err
+
+
+def test_desktop_batch_uses_sidecars_too(tiny_model, tmp_path):
+    from magicbrush_desktop.gui.pipeline import build_process
+
+    photo_path = _grey_photo(tmp_path / "a.png")
+    process = build_process(colorize=(str(tiny_model), "cpu", 64, 1.0), style=None, engine=None, gallery=None)
+    plain = process(read_photo(photo_path))
+    sidecar_path(photo_path).write_text(json.dumps({"version": 1, "hints": [
+        {"x": 0.25, "y": 0.5, "radius": 0.05, "color": "#c0302a"}]}))
+    hinted = process(read_photo(photo_path))
+    assert (rgb_to_lab(hinted)[..., 1] > 25).mean() > (rgb_to_lab(plain)[..., 1] > 25).mean() + 0.2

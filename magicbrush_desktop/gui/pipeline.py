@@ -13,6 +13,7 @@ import numpy as np
 from typing import TYPE_CHECKING
 
 from ..core.errors import MagicBrushError
+from ..core.hints import colorize_with_hints, hints_for_photo
 from ..core.events import Finished
 from ..core.imageio import Photo
 from .style_panel import StyleSettings
@@ -55,7 +56,9 @@ def build_process(
                 state["colorizer"] = Colorizer.load(model, device)
             colorizer = state["colorizer"]
             assert isinstance(colorizer, Colorizer)
-            rgb = colorizer.compose(photo, colorizer.predict(photo, render), strength)
+            # NAME.hints.json beside a photo (the brush's or a script's) is used, as in the CLI.
+            hints, _message = hints_for_photo(photo)
+            rgb = colorize_with_hints(colorizer, photo, hints, render, strength)
         if style is not None:
             assert engine is not None
             if "styles" not in state:
