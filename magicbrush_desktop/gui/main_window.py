@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
+import threading
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 from PySide6.QtCore import QByteArray, QSize, Qt, QTimer, Signal
@@ -25,13 +27,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.colorize import Colorizer
 from ..core.errors import MagicBrushError
 from ..core.files import same_file
 from ..core.events import Finished, Metrics, Preview, Progress
 from ..core.imageio import READ_EXTENSIONS, Photo, is_image_path, read_photo, save_image
 from ..core.provenance import Provenance
-from ..core.style.gatys import StyleEngine, StyleTransfer
 from . import prompts
 from .action_icons import action_icon
 from .canvas import PhotoCanvas
@@ -44,7 +44,12 @@ from .imaging import to_qimage
 from .job_status import JobStatus
 from .settings import AppSettings, add_recent_file, recent_files, window_settings
 from .style_panel import StylePanel, StyleSettings
+from .preload import COLORIZER, TORCH, VGG, Preloader, wait_for_stage
 from .worker import CANCELLED, Job
+
+if TYPE_CHECKING:  # torch-heavy: imported by the worker threads that use them, after the window shows
+    from ..core.colorize import Colorizer
+    from ..core.style.gatys import StyleEngine, StyleTransfer
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +95,8 @@ class MainWindow(QMainWindow):
         self._colorizer: Colorizer | None = None
         self._colorizer_key: tuple | None = None
         self._style_engine = style_engine
+        self._engine_lock = threading.Lock()
+        self.preloader: Preloader | None = None  # start_preload(): torch, colorizer, VGG19 in the background
         self._style_session: StyleTransfer | None = None
         self._style_session_key: tuple | None = None
         self._style_job: Job | None = None
@@ -137,6 +144,8 @@ class MainWindow(QMainWindow):
         self.refresh_gallery()
         self._restore_window_state()
         self._update_actions()
+        if "torch" in sys.modules:  # already loaded (tests, a second window): CUDA's state is known
+            self.colorize_panel.set_cuda_available(sys.modules["torch"].cuda.is_available())
 
     # --- construction -------------------------------------------------------------------------------
 
@@ -470,11 +479,18 @@ class MainWindow(QMainWindow):
         cached = self._colorizer if self._colorizer_key == key else None
         photo = self.photo
         with_hints = self.hint_tool.prepare_colorize(photo)
+        preloader = self.preloader
 
         def job():
             colorizer = cached
             if colorizer is None:
                 yield Progress(0, 3, f"loading model {model}")
+                # Loading in the background since start-up: wait for it here, in the worker, and reuse it.
+                yield from wait_for_stage(preloader, COLORIZER, 3)
+                colorizer = preloader.colorizer_for(model, device) if preloader is not None else None
+            if colorizer is None:
+                from ..core.colorize import Colorizer
+
                 colorizer = Colorizer.load(model, device)
             yield Progress(1, 3, "predicting colours")
             chroma = with_hints(colorizer.predict(photo, render))
@@ -549,11 +565,42 @@ class MainWindow(QMainWindow):
 
     # --- style --------------------------------------------------------------------------------------
 
-    def style_engine(self) -> StyleEngine:
-        if self._style_engine is None:
-            # Created lazily: the VGG weights load on the first run, in the worker thread.
-            self._style_engine = StyleEngine(self.colorize_panel.device())
-        return self._style_engine
+    def style_engine(self, device: str = "auto") -> StyleEngine:
+        """The shared style engine, created on first use. Imports torch: call it from a worker thread
+        (the preloader's or a job's); thread-safe."""
+        with self._engine_lock:
+            if self._style_engine is None:
+                from ..core.style.gatys import StyleEngine
+
+                # The VGG weights load on the first use of the engine, in the calling worker thread.
+                self._style_engine = StyleEngine(device)
+            return self._style_engine
+
+    def start_preload(self) -> Preloader:
+        """Load torch, the selected colorizer and VGG19 in the background, saying so in the status bar.
+
+        Called once the window shows; jobs that need them wait for them in their worker threads.
+        """
+        if self.preloader is None:
+            device = self.colorize_panel.device()
+            pre = Preloader(self.colorize_panel.model_name(), device, lambda: self.style_engine(device), self)
+            pre.stage_started.connect(lambda _stage, message: self.statusBar().showMessage(message))
+            pre.stage_done.connect(self._on_preload_stage)
+            pre.all_done.connect(self._on_preload_done)
+            self.preloader = pre
+            pre.start()
+        return self.preloader
+
+    def _on_preload_stage(self, stage: str) -> None:
+        if stage == TORCH and self.preloader is not None:
+            self.colorize_panel.set_cuda_available(self.preloader.cuda_available)
+
+    def _on_preload_done(self) -> None:
+        errors = self.preloader.errors if self.preloader is not None else {}
+        if errors:
+            self.statusBar().showMessage("Not loaded: " + "; ".join(errors.values()), 10000)
+        else:
+            self.statusBar().showMessage("Ready", 3000)
 
     def _style_content(self) -> np.ndarray | None:
         """The picture to stylize: the colorized result if any (the brief's pipeline), else the photo."""
@@ -581,7 +628,8 @@ class MainWindow(QMainWindow):
         session = self._style_session if self._style_session_key == key else None
         if session is None:
             warm = False
-        engine = self.style_engine()
+        device = self.colorize_panel.device()
+        preloader = self.preloader
         gallery = self.gallery
         steps = warm_restart_steps(settings.steps) if warm else settings.steps
 
@@ -589,8 +637,12 @@ class MainWindow(QMainWindow):
             nonlocal session
             if session is None:
                 yield Progress(0, steps, "preparing the style")
+                yield from wait_for_stage(preloader, VGG, steps)  # VGG19 loading since start-up
+                from ..core.style.gatys import StyleTransfer
+
                 styles = [gallery.load(name) for name in settings.styles]
-                session = StyleTransfer(engine, content, styles, blend=list(settings.blend), size=settings.size,
+                session = StyleTransfer(self.style_engine(device), content, styles, blend=list(settings.blend),
+                                        size=settings.size,
                                         preserve_colors=settings.preserve_colors)
                 # Published from the worker: the UI thread reads it only after this job has ended.
                 self._style_session, self._style_session_key = session, key
@@ -886,7 +938,7 @@ class MainWindow(QMainWindow):
                       self.colorize_panel.render_size.value(), self.colorize_panel.strength_value())
             if colorize else None,
             style=self.style_panel.settings() if stylize else None,
-            engine=self.style_engine if stylize else None,
+            engine=(lambda d=self.colorize_panel.device(): self.style_engine(d)) if stylize else None,
             gallery=self.gallery,
         )
 
@@ -974,6 +1026,8 @@ class MainWindow(QMainWindow):
         for dialog in (self.batch_dialog, self.train_dialog):
             if dialog is not None:
                 dialog.stop_and_wait()
+        if self.preloader is not None:
+            self.preloader.stop_and_wait()  # skips what has not started loading yet
         self.cancel_jobs(wait=True)
         self._save_window_state()
         super().closeEvent(event)
