@@ -44,16 +44,6 @@ from magicbrush_desktop.core.colorize import ChromaPrediction, Colorizer, compos
 from magicbrush_desktop.core.dataset import scan_images  # noqa: E402
 from magicbrush_desktop.core.imageio import read_photo  # noqa: E402
 
-try:
-    from magicbrush_desktop.core.metrics import false_colour_counts  # noqa: E402
-except ImportError:  # older core without the metric: the same definition
-    def false_colour_counts(result: np.ndarray, reference: np.ndarray) -> tuple[int, int]:
-        def c(rgb):  # noqa: ANN001, ANN202
-            lab = rgb_to_lab(rgb)
-            return np.hypot(lab[..., 1], lab[..., 2])
-        neutral = c(reference) < 6.0
-        return int(neutral.sum()), int((neutral & (c(result) > 15.0)).sum())
-
 PATCH = 5
 MAX_HINTS = 10
 LOCAL_SPREAD = 0.1  # "brush-local": the desktop brush's default reach (sidecar "spread")
@@ -114,7 +104,7 @@ def prepare(colorizer: Colorizer, paths: list[Path], render: int) -> list[dict]:
 
 def score(item: dict, chroma: ChromaPrediction) -> tuple[float, int, int]:
     out = compose(item["photo"].lightness, chroma)
-    neutral, painted = false_colour_counts(out, item["photo"].rgb)
+    neutral, painted = M.false_colour_counts(out, item["photo"].rgb)  # pooled over photos
     return M.psnr(out, item["photo"].rgb), neutral, painted
 
 
