@@ -60,6 +60,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "beside each photo is used when present")
     p.add_argument("--no-hints", action="store_true", help="ignore hint sidecars: automatic colours only")
     add_device_option(p)
+    g = p.add_argument_group("cluster (docs/SCALING.md)")
+    g.add_argument("--engine", choices=("local", "ray"), default="local",
+                   help="local: this process (default); ray: a pool of Ray workers, one loaded model each "
+                   "(needs the cluster extra: pip install 'magicbrush-desktop[cluster]')")
+    g.add_argument("--address", default=None, metavar="ADDR",
+                   help="with --engine ray: the Ray cluster to use (e.g. HEAD:6379 or auto); default: start "
+                   "a local Ray instance")
+    g.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="with --engine ray: number of workers (default: the cluster's CPUs / --cpus-per-worker)")
+    g.add_argument("--cpus-per-worker", type=int, default=1, metavar="C",
+                   help="with --engine ray: CPU cores (torch threads) per worker (default 1)")
     p.set_defaults(func=run)
 
 
@@ -77,10 +88,14 @@ def run(args: argparse.Namespace) -> int:
         sources.append(sample_photo_path())
     if not sources:
         raise MagicBrushError("give photos or folders to colorize (or --sample)")
+    if getattr(args, "engine", "local") == "ray":
+        from ..core.cluster import import_ray
+
+        import_ray()  # before any work: says how to install Ray when it is missing
     items = plan_batch(sources, args.out, recursive=args.recursive, fmt=args.format)
+    if getattr(args, "engine", "local") == "ray":
+        return _run_ray(args, items)
     colorizer = Colorizer.load(args.model, args.device)
-    failed: list[tuple[str, str]] = []
-    written = 0
 
     from ..core.hints import colorize_with_hints, hints_for_photo
 
@@ -95,11 +110,48 @@ def run(args: argparse.Namespace) -> int:
             tqdm.write(f"{photo.path.name if photo.path else 'photo'}: {message}", file=sys.stderr)
         return colorize_with_hints(colorizer, photo, hints, args.render_size, args.strength)
 
-    stopped_by: str | None = None
-    not_done: list[str] = []
     job = run_batch(items, process, skip_existing=args.skip_existing, fmt=args.format, quality=args.quality,
                     provenance=Provenance(model=colorizer.name, strength=args.strength),
                     overwrite=args.overwrite)
+    return _report(args, items, job)
+
+
+def _run_ray(args: argparse.Namespace, items: list) -> int:
+    """``--engine ray``: the same batch, coloured by Ray workers (core/cluster.py), reported the same way."""
+    from tqdm import tqdm
+
+    from ..core.cluster import ColorizeSettings, run_ray_batch
+    from ..core.models import resolve_model
+    from ..core.provenance import Provenance
+
+    hints_file = getattr(args, "hints", None)
+    if hints_file is not None and (len(items) != 1 or getattr(args, "no_hints", False)):
+        raise MagicBrushError("--hints goes with exactly one photo (folders use NAME.hints.json beside each photo)"
+                              if len(items) != 1 else "--hints and --no-hints contradict each other")
+    model_path = resolve_model(args.model)
+    settings = ColorizeSettings(
+        model_file=model_path.name, device=args.device, render_size=args.render_size,
+        strength=args.strength, fmt=args.format, quality=args.quality,
+        hints_file=str(hints_file.resolve()) if hints_file is not None else None,
+        use_sidecar=not getattr(args, "no_hints", False),
+        provenance=Provenance(model=model_path.stem, strength=args.strength),
+        threads=args.cpus_per_worker)
+    job = run_ray_batch(items, settings, model_path, address=args.address, workers=args.workers,
+                        cpus_per_worker=args.cpus_per_worker, skip_existing=args.skip_existing,
+                        overwrite=args.overwrite, on_message=lambda m: tqdm.write(m, file=sys.stderr))
+    return _report(args, items, job)
+
+
+def _report(args: argparse.Namespace, items: list, job) -> int:  # noqa: ANN001 - a batch event generator
+    """Show a batch job's progress (bar with ETA), then its summary; the exit code."""
+    from tqdm import tqdm
+
+    from ..core.events import FileDone, Finished
+
+    failed: list[tuple[str, str]] = []
+    written = 0
+    stopped_by: str | None = None
+    not_done: list[str] = []
     with graceful_interrupt() as stop, tqdm(total=len(items), unit="photo", disable=None) as bar:
         try:
             for event in job:

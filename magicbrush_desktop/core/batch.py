@@ -20,7 +20,8 @@ import numpy as np
 from .errors import MagicBrushError, OutputExists, WriteError
 from .events import FileDone, Finished, Progress
 from .files import check_output_folder, free_path, is_part_file, remove_stale_parts
-from .imageio import FORMAT_EXTENSIONS, Photo, format_from_path, is_image_path, read_photo, save_image
+from .imageio import (FORMAT_EXTENSIONS, Photo, atomic_write_bytes, encode_photo, format_from_path, is_image_path,
+                      read_photo)
 from .provenance import Provenance
 
 
@@ -161,21 +162,10 @@ def run_batch(
         try:
             photo = read_photo(item.source)
             rgb = process(photo)
-            out_fmt = fmt or format_from_path(item.output)
-            target = item.output
-            for _attempt in range(3):
-                if not overwrite:
-                    target = free_path(item.output, tag)
-                try:
-                    save_image(target, rgb, like=photo, fmt=out_fmt, quality=quality, provenance=provenance,
-                               replace=overwrite)
-                    break
-                except OutputExists:
-                    continue  # another program took the name meanwhile: the next free one
-            else:
-                raise MagicBrushError(f"no free name for '{item.output.name}'")
+            data = encode_photo(rgb, fmt or format_from_path(item.output), like=photo, quality=quality,
+                                provenance=provenance)
+            target, note = write_output(item, data, overwrite=overwrite, tag=tag)
             if target != item.output:
-                note = f"'{item.output.name}' already exists there; written as '{target.name}'"
                 renamed.append((str(item.source), str(target)))
         except WriteError as exc:
             failed.append((str(item.source), str(exc)))
@@ -202,6 +192,39 @@ def run_batch(
     yield Progress(len(items), len(items), "stopped: " + stopped if stopped else "finished")
     yield Finished(None, {"done": done, "skipped": skipped, "failed": failed, "renamed": renamed,
                           "stopped": stopped, "not_done": not_done, "seconds": time.monotonic() - started})
+
+
+def write_output(item: BatchItem, data: bytes, *, overwrite: bool = False,
+                 tag: str = "colorized") -> tuple[Path, str | None]:
+    """Write one result's file bytes for ``item`` atomically, by the batch's naming policy.
+
+    Returns (the path written, a note for the user when it is not ``item.output``). Without
+    ``overwrite`` a taken name gets the next free one (``STEM_TAG.EXT``, ...). Shared by
+    :func:`run_batch` and the Ray engine (:mod:`.cluster`), so both write the same files.
+
+    Raises:
+        WriteError: the file cannot be written (``disk_full`` says whether the disk is full).
+        MagicBrushError: no free name was found.
+    """
+    target = item.output
+    for _attempt in range(3):
+        if not overwrite:
+            target = free_path(item.output, tag)
+        try:
+            atomic_write_bytes(target, data, replace=overwrite)
+            break
+        except OutputExists:
+            continue  # another program took the name meanwhile: the next free one
+    else:
+        raise MagicBrushError(f"no free name for '{item.output.name}'")
+    if target != item.output:
+        return target, f"'{item.output.name}' already exists there; written as '{target.name}'"
+    return target, None
+
+
+def remove_stale_parts_for(items: list[BatchItem], tag: str = "colorized") -> None:
+    """Public name of :func:`_remove_stale_parts` for other engines (:mod:`.cluster`)."""
+    _remove_stale_parts(items, tag)
 
 
 def _remove_stale_parts(items: list[BatchItem], tag: str) -> None:

@@ -286,7 +286,27 @@ def save_image(
         The path written.
     """
     path = Path(path)
-    fmt = fmt or format_from_path(path)
+    data = encode_photo(rgb, fmt or format_from_path(path), like=like, quality=quality, alpha=alpha,
+                        provenance=provenance, keep_metadata=keep_metadata)
+    atomic_write_bytes(path, data, replace=replace)
+    return path
+
+
+def encode_photo(
+    rgb: np.ndarray,
+    fmt: str,
+    *,
+    like: Photo | None = None,
+    quality: int = 95,
+    alpha: np.ndarray | None = None,
+    provenance: "Provenance | None" = None,
+    keep_metadata: bool = True,
+) -> bytes:
+    """The file bytes :func:`save_image` writes: alpha, ICC and EXIF from ``like``, plus provenance.
+
+    Separate from the write so a batch worker on another machine (see :mod:`.cluster`) can encode and
+    the machine that owns the output folder writes the same bytes.
+    """
     if alpha is None and like is not None and like.alpha is not None:
         if like.alpha.shape == rgb.shape[:2]:
             alpha = like.alpha
@@ -296,7 +316,7 @@ def save_image(
         from .provenance import stamp_exif, xmp_packet
 
         exif, xmp = stamp_exif(exif, provenance), xmp_packet(provenance)
-    data = encode_image(
+    return encode_image(
         rgb,
         fmt,
         alpha=alpha,
@@ -305,5 +325,3 @@ def save_image(
         quality=quality,
         xmp=xmp,
     )
-    atomic_write_bytes(path, data, replace=replace)
-    return path
