@@ -198,7 +198,10 @@ def test_a_user_file_cannot_hide_the_shipped_default(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("arch_kwargs,message", [
-    ({"base": 10_000_000}, "parameters"),
+    ({"base": 10_000_000}, "base=10000000"),
+    ({"base": 4096, "depth": 12}, "parameters"),
+    ({"depth": 1000}, "depth=1000"),
+    ({"base": 0}, "base=0"),
     ({"depth": "deep"}, "architecture"),
     ({"width": 3}, "architecture"),
 ])
@@ -408,6 +411,14 @@ def test_train_refuses_a_non_empty_run_folder(tmp_path, colour_folder, capsys):
     assert main(["train", str(colour_folder), "--out", str(run), *TINY_TRAIN, "--overwrite"]) == 0
     assert len((run / "log.jsonl").read_text().splitlines()) == log_lines
     assert load_checkpoint(run / "best.pt")["created"]
+
+
+def test_train_refuses_the_photo_folder_as_run_folder(tmp_path, colour_folder, capsys):
+    data = _copy_photos(colour_folder, tmp_path / "data", n=2)
+    before = sorted(p.name for p in data.iterdir())
+    assert main(["train", str(data), "--out", str(data), *TINY_TRAIN, "--overwrite"]) == 1
+    assert "photo folder itself" in capsys.readouterr().err
+    assert sorted(p.name for p in data.iterdir()) == before
 
 
 # --- 5. resume: the run's saved settings win unless given; paths stored absolute ------------------

@@ -109,6 +109,7 @@ def generator_from_checkpoint(ckpt: dict[str, Any], *, pretrained_parts: bool = 
             arch.get("kwargs", {}), dict):
         raise ModelError("the model file's architecture entry is damaged")
     kwargs = dict(arch.get("kwargs", {}))
+    _check_arch_numbers(kwargs)
     if "pretrained" in _init_params(arch["name"]):
         kwargs["pretrained"] = pretrained_parts and kwargs.get("freeze_encoder", True)
     # Count the weights first on the meta device (no memory): a file declaring a giant width must be
@@ -117,7 +118,7 @@ def generator_from_checkpoint(ckpt: dict[str, Any], *, pretrained_parts: bool = 
     try:
         with torch.device("meta"):
             n_params = sum(p.numel() for p in build_generator(arch["name"], **meta_kwargs).parameters())
-    except (TypeError, ValueError, RuntimeError, OverflowError) as exc:
+    except (TypeError, ValueError, RuntimeError, ArithmeticError) as exc:
         raise ModelError(f"the model's architecture is not one this version knows: {exc}") from exc
     try:
         check_model_parameters(n_params, "the model")
@@ -125,7 +126,7 @@ def generator_from_checkpoint(ckpt: dict[str, Any], *, pretrained_parts: bool = 
         raise ModelError(str(exc)) from exc
     try:
         model = build_generator(arch["name"], **kwargs)
-    except (TypeError, ValueError, RuntimeError, OverflowError) as exc:
+    except (TypeError, ValueError, RuntimeError, ArithmeticError) as exc:
         raise ModelError(f"the model's architecture is not one this version knows: {exc}") from exc
     sd = {k: v.float() if v.is_floating_point() else v for k, v in ckpt["state_dict"].items()}
     try:
@@ -140,6 +141,26 @@ def generator_from_checkpoint(ckpt: dict[str, Any], *, pretrained_parts: bool = 
             f"(missing {frozen_missing[:3]}, unexpected {result.unexpected_keys[:3]})"
         )
     return model.eval()
+
+
+_FLAGS = ("pretrained", "freeze_encoder")
+# Depth-like settings count blocks (a few); widths count channels (at most a few thousand).
+_DEPTHS = ("depth", "n_layers")
+
+
+def _check_arch_numbers(kwargs: dict[str, Any]) -> None:
+    """A model file's architecture numbers must be ones a colorizer could have (not 0, 1e7 or 1000 deep)."""
+    for key, value in kwargs.items():
+        if key in _FLAGS:
+            if not isinstance(value, bool):
+                raise ModelError(f"the model file declares {key}={value!r}; it must be true or false")
+            continue
+        if isinstance(value, str) and len(value) < 100:
+            continue  # names (e.g. the VGG weights' source): the network checks its own choices
+        limit = 16 if key in _DEPTHS else 4096
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= limit:
+            raise ModelError(f"the model file declares {key}={value!r}; a colorizer's {key} is a whole number "
+                             f"1..{limit}: the file is damaged or not ours")
 
 
 def validate_model(ckpt: dict[str, Any], name: str = "the model") -> None:

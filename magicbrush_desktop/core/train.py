@@ -176,6 +176,9 @@ def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
     run_dir = Path(_absolute(config.run_dir))
     config = replace(config, run_dir=str(run_dir), data_dir=_absolute(config.data_dir))
     check_train_numbers(**asdict(config))
+    if config.data_dir and Path(config.data_dir) == run_dir:
+        raise MagicBrushError(f"the run folder cannot be the photo folder itself ({run_dir}); choose another "
+                              "--out (a sub-folder works: it is left out of the photos)")
     if not resume:
         _claim_run_folder(run_dir, overwrite)
     state: dict[str, Any] | None = None
