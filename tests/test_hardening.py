@@ -540,6 +540,20 @@ def test_tune_and_evaluate_refuse_nonsense_in_the_core(tmp_path, colour_folder, 
         next(run_batch([], lambda photo: photo.rgb, quality=500))
 
 
+def test_train_refuses_an_impossible_generator_width(tmp_path, colour_folder, capsys):
+    from magicbrush_desktop.core.train import TrainConfig, train
+
+    for base in ("0", "10000000"):
+        with pytest.raises(SystemExit):
+            main(["train", str(colour_folder), "--out", str(tmp_path / "run"), "--base", base])
+    # The core refuses it too (the desktop app, a --init model declaring it).
+    for base in (0, 10_000_000):
+        config = TrainConfig(data_dir=str(colour_folder), run_dir=str(tmp_path / "run"), image_size=32,
+                             generator="resunet", generator_kwargs={"base": base})
+        with pytest.raises(ModelError, match=f"base={base}"):
+            list(train(config))
+
+
 def test_one_photo_folder_trains(tmp_path, colour_folder):
     data = _copy_photos(colour_folder, tmp_path / "one", n=1)
     assert main(["train", str(data), "--out", str(tmp_path / "run"), *TINY_TRAIN]) == 0

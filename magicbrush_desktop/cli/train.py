@@ -68,7 +68,7 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--test-split", type=float, default=d.test_split)
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--generator", choices=sorted(GENERATORS), default=d.generator)
-    p.add_argument("--base", type=int, default=None, help="generator width (channels)")
+    p.add_argument("--base", type=_int_in(1, 4096), default=None, help="generator width (channels)")
     p.add_argument("--encoder", choices=("frozen", "finetune"), default="frozen",
                    help="vgg_resunet: keep the ImageNet encoder frozen or fine-tune it")
     p.add_argument("--discriminator", choices=sorted(DISCRIMINATORS), default=d.discriminator)

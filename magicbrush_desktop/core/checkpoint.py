@@ -109,21 +109,9 @@ def generator_from_checkpoint(ckpt: dict[str, Any], *, pretrained_parts: bool = 
             arch.get("kwargs", {}), dict):
         raise ModelError("the model file's architecture entry is damaged")
     kwargs = dict(arch.get("kwargs", {}))
-    _check_arch_numbers(kwargs)
+    check_architecture(arch["name"], kwargs)
     if "pretrained" in _init_params(arch["name"]):
         kwargs["pretrained"] = pretrained_parts and kwargs.get("freeze_encoder", True)
-    # Count the weights first on the meta device (no memory): a file declaring a giant width must be
-    # refused, not allocated (terabytes for base=1e7).
-    meta_kwargs = {**kwargs, "pretrained": False} if "pretrained" in kwargs else kwargs
-    try:
-        with torch.device("meta"):
-            n_params = sum(p.numel() for p in build_generator(arch["name"], **meta_kwargs).parameters())
-    except (TypeError, ValueError, RuntimeError, ArithmeticError) as exc:
-        raise ModelError(f"the model's architecture is not one this version knows: {exc}") from exc
-    try:
-        check_model_parameters(n_params, "the model")
-    except MagicBrushError as exc:
-        raise ModelError(str(exc)) from exc
     try:
         model = build_generator(arch["name"], **kwargs)
     except (TypeError, ValueError, RuntimeError, ArithmeticError) as exc:
@@ -161,6 +149,27 @@ def _check_arch_numbers(kwargs: dict[str, Any]) -> None:
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= limit:
             raise ModelError(f"the model file declares {key}={value!r}; a colorizer's {key} is a whole number "
                              f"1..{limit}: the file is damaged or not ours")
+
+
+def check_architecture(name: str, kwargs: dict[str, Any], what: str = "the model") -> None:
+    """Refuse a generator architecture before anything is allocated: numbers out of range, or more weights
+    than a colorizer has or the machine could hold (counted on the meta device, so a file declaring
+    base=1e7 costs nothing to refuse instead of a terabyte allocation).
+
+    Raises:
+        ModelError: unknown architecture, a bad number, too many parameters.
+    """
+    _check_arch_numbers(kwargs)
+    meta_kwargs = {**kwargs, "pretrained": False} if "pretrained" in _init_params(name) else kwargs
+    try:
+        with torch.device("meta"):
+            n_params = sum(p.numel() for p in build_generator(name, **meta_kwargs).parameters())
+    except (TypeError, ValueError, RuntimeError, ArithmeticError) as exc:
+        raise ModelError(f"the model's architecture is not one this version knows: {exc}") from exc
+    try:
+        check_model_parameters(n_params, what)
+    except MagicBrushError as exc:
+        raise ModelError(str(exc)) from exc
 
 
 def validate_model(ckpt: dict[str, Any], name: str = "the model") -> None:

@@ -24,7 +24,7 @@ import torch
 from . import metrics as M
 from .calibration import fit_chroma_gain
 from .colorize import Colorizer
-from .checkpoint import load_checkpoint, make_checkpoint, save_checkpoint
+from .checkpoint import check_architecture, load_checkpoint, make_checkpoint, save_checkpoint
 from .color import lab_tensor_to_rgb
 from .dataset import ImageSet, center_crop, epoch_order, lab_batch, load_splits, random_crop_flip, scan_images
 from .degrade import degrade_batch
@@ -249,6 +249,9 @@ def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
         config.generator_kwargs = dict(init_ckpt["arch"].get("kwargs", {}))
         (run_dir / "config.json").write_text(json.dumps(asdict(config), indent=2), encoding="utf-8")
     arch = {"name": config.generator, "kwargs": dict(config.generator_kwargs)}
+    # A width or depth no colorizer has (--base 0, a starting model declaring base=1e7) is refused here,
+    # before anything is allocated.
+    check_architecture(config.generator, dict(config.generator_kwargs), "the generator")
     gen = build_generator(config.generator, **config.generator_kwargs).to(device)
     if init_ckpt is not None:
         gen.load_state_dict({**gen.state_dict(),
