@@ -554,6 +554,17 @@ def test_train_refuses_an_impossible_generator_width(tmp_path, colour_folder, ca
             list(train(config))
 
 
+def test_save_quality_out_of_range_is_a_readable_error(tmp_path):
+    from magicbrush_desktop.core.errors import PhotoError
+    from magicbrush_desktop.core.imageio import save_image
+
+    for quality in (500, -3, 0):
+        for ext in ("jpg", "webp"):
+            with pytest.raises(PhotoError, match="quality"):
+                save_image(tmp_path / f"x.{ext}", np.zeros((8, 8, 3), np.uint8), quality=quality)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_one_photo_folder_trains(tmp_path, colour_folder):
     data = _copy_photos(colour_folder, tmp_path / "one", n=1)
     assert main(["train", str(data), "--out", str(tmp_path / "run"), *TINY_TRAIN]) == 0

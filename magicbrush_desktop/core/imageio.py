@@ -8,6 +8,7 @@ their precision). Writing is atomic (temporary file + rename) and never touches 
 from __future__ import annotations
 
 import io
+import numbers
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -218,6 +219,9 @@ def encode_image(
     """
     if fmt not in SAVE_FORMATS:
         raise PhotoError(f"unknown output format '{fmt}': choose one of {', '.join(SAVE_FORMATS)}")
+    if isinstance(quality, bool) or not isinstance(quality, numbers.Integral) or not 1 <= quality <= 100:
+        raise PhotoError(f"quality must be a whole number from 1 to 100 (got {quality!r})")
+    quality = int(quality)  # numpy integers too
     img = Image.fromarray(np.ascontiguousarray(rgb), "RGB")
     if alpha is not None and fmt != "jpg":
         img.putalpha(Image.fromarray(np.ascontiguousarray(alpha), "L"))
