@@ -51,17 +51,17 @@ from .worker import FINISHED, Job
 LOSS_SERIES = ("D_real", "D_fake", "G_GAN", "G_L1")
 VAL_SERIES = ("psnr", "colourfulness")
 # Plain words on the charts; the technical names are in the chart tooltips.
-SERIES_LABELS = {
-    "D_real": "Critic on real photos",
-    "D_fake": "Critic on coloured ones",
-    "G_GAN": "Colourer fooling the critic",
-    "G_L1": "Colourer vs. true colours",
-    "psnr": "Closeness to the originals (PSNR, dB)",
+SERIES_LABELS = {  # short: four of them share the legend's width
+    "D_real": "Critic: real",
+    "D_fake": "Critic: made",
+    "G_GAN": "Fooling it",
+    "G_L1": "Colour error",
+    "psnr": "Closeness (dB)",
     "colourfulness": "Colourfulness",
 }
-LOSS_TOOLTIP = ("Training losses, lower is better.\nD_real / D_fake: the discriminator (critic) on real and on "
-                "generated colour.\nG_GAN: the generator's adversarial loss; G_L1: its L1 distance from the "
-                "true a*b* colours, times \u03bb.")
+LOSS_TOOLTIP = ("Training losses, lower is better.\nCritic: real / made = D_real / D_fake: the discriminator "
+                "(critic) on real and on generated colour.\nFooling it = G_GAN: the generator's adversarial loss;"
+                " Colour error = G_L1: its L1 distance from the true a*b* colours, times \u03bb.")
 VAL_TOOLTIP = ("Validation after each epoch, on photos kept out of training.\nLeft axis: PSNR in dB (higher = "
                "closer to the originals). Right axis: colourfulness (Hasler\u2013S\u00fcsstrunk; real photos "
                "score about 40).")
@@ -266,7 +266,7 @@ class TrainDialog(QDialog):
                                    right=("colourfulness",), y_titles=("PSNR (dB)", "colourfulness"))
         self.val_chart.setToolTip(VAL_TOOLTIP)
         self.sample = QLabel("Samples appear after each epoch")
-        self.sample.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.sample.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         self.sample.setMinimumSize(280, 200)
         self.sample_headers = [QLabel(text) for text in SAMPLE_COLUMNS]
         for header in self.sample_headers:
@@ -309,11 +309,16 @@ class TrainDialog(QDialog):
         left.addWidget(self.status)
         left.addStretch(1)
         left.addWidget(close_box)
-        headers = QHBoxLayout()
+        # Column captions over the grid, as wide as the grid picture (set when a sample arrives).
+        self.sample_header_bar = QWidget()
+        headers = QHBoxLayout(self.sample_header_bar)
+        headers.setContentsMargins(0, 0, 0, 0)
+        headers.setSpacing(0)
         for header in self.sample_headers:
             headers.addWidget(header, 1)
+        self.sample_header_bar.hide()
         samples = QVBoxLayout()
-        samples.addLayout(headers)
+        samples.addWidget(self.sample_header_bar, 0, Qt.AlignmentFlag.AlignHCenter)
         samples.addWidget(self.sample, 1)
         grid = QGridLayout()
         grid.addWidget(self.loss_chart, 0, 0)
@@ -535,8 +540,11 @@ class TrainDialog(QDialog):
 
     def _on_preview(self, event: Preview) -> None:
         pix = to_pixmap(event.image)
-        self.sample.setPixmap(pix.scaled(self.sample.size(), Qt.AspectRatioMode.KeepAspectRatio,
-                                         Qt.TransformationMode.SmoothTransformation))
+        scaled = pix.scaled(self.sample.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                            Qt.TransformationMode.SmoothTransformation)
+        self.sample.setPixmap(scaled)
+        self.sample_header_bar.setFixedWidth(round(scaled.width() / max(scaled.devicePixelRatio(), 1.0)))
+        self.sample_header_bar.show()
         self.sample.setToolTip(event.caption)
 
     def _on_finished(self, event: Finished) -> None:
