@@ -65,8 +65,8 @@ def main(photo: str, out: str, model: str | None = None, kind: str = "main") -> 
         elif step == "colorized" and kind == "style":
             window.tabs.setCurrentWidget(window.style_panel)
             window.style_panel.select_style(f"user:{STYLE_FOR_SHOT}")
-            window.style_panel.size.setValue(320)
-            window.style_panel.steps.setValue(40)
+            window.style_panel.size.setValue(256)
+            window.style_panel.steps.setValue(20)
             window.canvas.set_divider(0.3)
             QTimer.singleShot(300, window.run_style)
         elif step == "stylized" and kind == "style":
@@ -82,7 +82,7 @@ def main(photo: str, out: str, model: str | None = None, kind: str = "main") -> 
 
     def train() -> None:
         data = Path(tempfile.mkdtemp(prefix="shot-train-"))
-        for p in sorted(PHOTOS.glob("*.jpg"))[:40]:
+        for p in sorted(PHOTOS.glob("*.jpg"))[:32]:
             shutil.copy(p, data)
         window.open_train_dialog()
         dialog = window.train_dialog
@@ -91,7 +91,7 @@ def main(photo: str, out: str, model: str | None = None, kind: str = "main") -> 
         dialog.name.setText("family-album")
         dialog.network.setCurrentIndex(dialog.network.findData("resunet"))
         dialog.extra_config = {"generator_kwargs": {"base": 16, "depth": 3}}
-        dialog.epochs.setValue(4)
+        dialog.epochs.setValue(3)
         dialog.image_size.setValue(64)
         dialog.batch_size.setValue(4)
         dialog.run_ended.connect(lambda _o: QTimer.singleShot(800, lambda: _save(dialog, out, status, app)))
