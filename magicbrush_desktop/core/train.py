@@ -28,6 +28,7 @@ from .checkpoint import check_architecture, load_checkpoint, make_checkpoint, sa
 from .color import lab_tensor_to_rgb
 from .dataset import ImageSet, center_crop, epoch_order, lab_batch, load_splits, random_crop_flip, scan_images
 from .degrade import degrade_batch
+from . import distributed
 from .devices import pick_device
 from .errors import MagicBrushError
 from .files import is_part_file, remove_stale_parts, write_error
@@ -80,6 +81,8 @@ def _grid(rows: list[np.ndarray]) -> np.ndarray:
 
 
 def _log(run_dir: Path, record: dict[str, Any]) -> None:
+    if not _MAIN[0]:
+        return  # under torchrun, rank 0 alone writes (core/distributed.py)
     with open(run_dir / "log.jsonl", "a", encoding="utf-8") as fh:
         fh.write(json.dumps(record) + "\n")
 
@@ -121,6 +124,9 @@ def validate(generator: torch.nn.Module, val: ImageSet, size: int, device: torch
     boosted = lab_tensor_to_rgb(l_all[:shown], pred_all[:shown] * gain)
     samples = [[greys[i], boosted[i], crops[i]] for i in range(shown)]
     return result, samples
+
+
+_MAIN = [True]  # False on the ranks > 0 of a torchrun run: they write nothing
 
 
 # What a run folder holds; ``overwrite`` removes exactly these (and the sample grids) before a new run.
@@ -179,8 +185,11 @@ def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
     if config.data_dir and Path(config.data_dir) == run_dir:
         raise MagicBrushError(f"the run folder cannot be the photo folder itself ({run_dir}); choose another "
                               "--out (a sub-folder works: it is left out of the photos)")
-    if not resume:
+    ctx = distributed.context(config.device)
+    _MAIN[0] = ctx.main
+    if not resume and ctx.main:
         _claim_run_folder(run_dir, overwrite)
+    distributed.barrier(ctx)
     state: dict[str, Any] | None = None
     if resume:
         last = run_dir / "last.pt"
@@ -210,13 +219,17 @@ def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
     except OSError as exc:
         raise write_error(exc, run_dir) from exc
     # Temporary files a killed run left (a 140 MB .last.pt.XXXXXXXX.part) go first.
-    remove_stale_parts(run_dir, set(RUN_FILES))
-    remove_stale_parts(run_dir / "samples")
+    if ctx.main:
+        remove_stale_parts(run_dir, set(RUN_FILES))
+        remove_stale_parts(run_dir / "samples")
     device = pick_device(config.device)
+    if ctx.enabled and device.type == "cuda":
+        device = torch.device("cuda", ctx.local_rank)
     if config.threads:
         torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
-    (run_dir / "config.json").write_text(json.dumps(asdict(config), indent=2), encoding="utf-8")
+    if ctx.main:
+        (run_dir / "config.json").write_text(json.dumps(asdict(config), indent=2), encoding="utf-8")
 
     # --- data ---------------------------------------------------------------------------------
     splits = None
@@ -230,9 +243,10 @@ def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
             splits = item
     assert splits is not None
     train_set, val_set, _test_set, summary = splits
-    (run_dir / "data.json").write_text(
-        json.dumps({**summary.as_dict(), "skipped_files": summary.skipped}, indent=2), encoding="utf-8"
-    )
+    if ctx.main:
+        (run_dir / "data.json").write_text(
+            json.dumps({**summary.as_dict(), "skipped_files": summary.skipped}, indent=2), encoding="utf-8"
+        )
     for path, reason in summary.skipped:
         yield Progress(0, 0, f"skipped {Path(path).name}: {reason}")
 
@@ -247,7 +261,8 @@ def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
         # The starting model's architecture wins: its weights only fit the network they came from.
         config.generator = init_ckpt["arch"]["name"]
         config.generator_kwargs = dict(init_ckpt["arch"].get("kwargs", {}))
-        (run_dir / "config.json").write_text(json.dumps(asdict(config), indent=2), encoding="utf-8")
+        if ctx.main:
+            (run_dir / "config.json").write_text(json.dumps(asdict(config), indent=2), encoding="utf-8")
     arch = {"name": config.generator, "kwargs": dict(config.generator_kwargs)}
     # A width or depth no colorizer has (--base 0, a starting model declaring base=1e7) is refused here,
     # before anything is allocated.
@@ -275,6 +290,10 @@ def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
         best_score, best_metrics = state.get("best_score", -math.inf), state.get("best_metrics", {})
         history = list(state.get("history", []))
         yield Progress(global_step, 0, f"resumed at epoch {epoch + 1}, step {global_step}")
+    # Under torchrun every rank starts from rank 0's weights and takes its share of each batch.
+    distributed.broadcast_parameters(gen, ctx)
+    distributed.broadcast_parameters(disc, ctx)
+    rank_batch = distributed.per_rank_batch(config.batch_size, ctx)
 
     steps_per_epoch = max(1, len(train_set) // config.batch_size)
     total_steps = steps_per_epoch * config.epochs
@@ -283,6 +302,8 @@ def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
     data_info = summary.as_dict()
 
     def checkpoint(path: Path, with_state: bool, metrics: dict[str, float]) -> None:
+        if not ctx.main:
+            return
         train_state = None
         if with_state:
             train_state = {
@@ -303,17 +324,17 @@ def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
     finished_all = False
     try:
         while epoch < config.epochs and not (config.max_steps and global_step >= config.max_steps):
-            order = epoch_order(len(train_set), config.seed, epoch)
+            order = distributed.shard(epoch_order(len(train_set), config.seed, epoch), ctx)
             adversarial = epoch >= config.warmup_epochs
             while batch_index < steps_per_epoch:
                 if config.max_steps and global_step >= config.max_steps:
                     break
                 step_start = time.monotonic()
-                idx = order[batch_index * config.batch_size : (batch_index + 1) * config.batch_size]
+                idx = order[batch_index * rank_batch : (batch_index + 1) * rank_batch]
                 if len(idx) == 0:
-                    idx = order[: config.batch_size]
+                    idx = order[:rank_batch]
                 # Per-batch generator seeded by position, so a resumed run sees the same crops.
-                rng = np.random.default_rng([config.seed, epoch, batch_index])
+                rng = np.random.default_rng([config.seed, epoch, batch_index] + ([ctx.rank] if ctx.enabled else []))
                 crops = [random_crop_flip(train_set.images[i], config.image_size, rng) for i in idx]
                 l, ab = lab_batch(crops)
                 l, ab = degrade_batch(l, ab, rng, config.degrade)
@@ -327,6 +348,7 @@ def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
                     d_fake = gan_loss(disc(torch.cat([l, fake_ab.detach()], 1)), real=False)
                     d_total = 0.5 * (d_real + d_fake)
                     d_total.backward()
+                    distributed.average_gradients(disc, ctx)
                     opt_d.step()
                     values.update(D_real=d_real.item(), D_fake=d_fake.item(), D=d_total.item())
                 # Generator: fool D, stay close to the truth.
@@ -341,6 +363,7 @@ def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
                     values.update(D_real=0.0, D_fake=0.0, D=0.0)
                 g_total = g_gan + g_l1
                 g_total.backward()
+                distributed.average_gradients(gen, ctx)
                 opt_g.step()
                 values.update(G_GAN=g_gan.item(), G_L1=g_l1.item(), G=g_total.item())
                 batch_index += 1
@@ -356,7 +379,12 @@ def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
                     last_save = time.monotonic()
             if batch_index < steps_per_epoch:
                 break  # max_steps reached mid-epoch
-            # --- end of epoch: validate, sample, save ---
+            # --- end of epoch: validate, sample, save (under torchrun: rank 0; the others wait) ---
+            if not ctx.main:
+                epoch += 1
+                batch_index = 0
+                distributed.barrier(ctx)
+                continue
             val_metrics, samples = validate(gen, val_set, config.image_size, device, config.max_val_images)
             val_metrics["epoch"] = epoch + 1
             history.append(val_metrics)
@@ -374,12 +402,14 @@ def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
                 checkpoint(run_dir / "best.pt", False, val_metrics)
             checkpoint(run_dir / "last.pt", True, best_metrics)
             last_save = time.monotonic()
+            distributed.barrier(ctx)
         finished_all = True
     finally:
         if not finished_all and global_step > 0:
             # Stopped (Ctrl-C, Stop button, closed window): keep the progress for --resume.
             checkpoint(run_dir / "last.pt", True, best_metrics)
-    if not (run_dir / "best.pt").exists():
+    distributed.barrier(ctx)
+    if ctx.main and not (run_dir / "best.pt").exists():
         val_metrics, _ = validate(gen, val_set, config.image_size, device, config.max_val_images)
         best_metrics = val_metrics
         checkpoint(run_dir / "best.pt", False, val_metrics)
