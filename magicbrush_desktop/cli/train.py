@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -123,6 +124,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _run_quiet(job) -> int:  # noqa: ANN001 - the training generator
+    """A torchrun rank other than 0: train in step with rank 0, print nothing."""
+    with graceful_interrupt() as stop:
+        try:
+            for _event in job:
+                if stop.requested:
+                    break
+        finally:
+            job.close()
+    return 130 if stop.requested else 0
+
+
 def _fmt(values: dict[str, float], keys: tuple[str, ...]) -> str:
     return " ".join(f"{k}={values[k]:.3f}" for k in keys if k in values)
 
@@ -136,6 +149,8 @@ def run(args: argparse.Namespace) -> int:
     config = config_from_args(args, args.data_dir, args.out)
     job = train(config, resume=args.resume, overwrite=args.overwrite, explicit=args.explicit_fields)
     bar = None
+    if int(os.environ.get("RANK", "0") or 0) > 0:  # under torchrun, rank 0 alone reports (docs/SCALING.md)
+        return _run_quiet(job)
     with graceful_interrupt() as stop:
         try:
             for event in job:
