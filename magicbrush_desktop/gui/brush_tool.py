@@ -81,6 +81,26 @@ def swatch_icon(color: QColor, size: int = 18) -> QIcon:
     return QIcon(pix)
 
 
+def brush_icon(size: int = 48) -> QIcon:
+    """The Magic Brush toolbar icon: a round brush over a dab of red, drawn (no image files)."""
+    pix = QPixmap(size, size)
+    pix.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pix)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    u = size / 24.0
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(QColor("#b03a2e"))
+    p.drawEllipse(QPointF(7 * u, 17 * u), 5 * u, 4 * u)  # the dab of colour
+    p.setPen(QPen(QColor("#5a4632"), 2.6 * u, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+    p.drawLine(QPointF(20.5 * u, 3.5 * u), QPointF(13 * u, 11 * u))  # the handle
+    p.setPen(QPen(QColor("#c9a227"), 3.2 * u, Qt.PenStyle.SolidLine, Qt.PenCapStyle.FlatCap))
+    p.drawLine(QPointF(13.2 * u, 10.8 * u), QPointF(11.4 * u, 12.6 * u))  # the ferrule
+    p.setPen(QPen(QColor("#b03a2e"), 3.6 * u, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+    p.drawLine(QPointF(11 * u, 13 * u), QPointF(9 * u, 15 * u))  # the loaded tip
+    p.end()
+    return QIcon(pix)
+
+
 class ReferenceView(QLabel):
     """A colour photo opened as a reference: clicking it picks the colour under the mouse."""
 
@@ -327,4 +347,4 @@ def pick_color(rgb: np.ndarray, fx: float, fy: float) -> QColor:
     return QColor(*(int(round(v)) for v in patch))
 
 
-__all__ = ["BrushPanel", "HintOverlay", "HISTORIC_COLOURS", "pick_color"]
+__all__ = ["brush_icon", "BrushPanel", "HintOverlay", "HISTORIC_COLOURS", "pick_color"]

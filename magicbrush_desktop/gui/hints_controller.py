@@ -37,7 +37,7 @@ from ..core.hints import (
 )
 from ..core.imageio import READ_EXTENSIONS, Photo, read_photo
 from ..core.paths import user_data_dir
-from .brush_tool import BrushPanel, HintOverlay, pick_color
+from .brush_tool import BrushPanel, HintOverlay, brush_icon, pick_color
 from .imaging import thumbnail
 
 if TYPE_CHECKING:
@@ -97,6 +97,7 @@ class HintsController(QObject):
 
         self.brush_action = QAction("Magic &Brush", window, checkable=True)
         self.brush_action.setShortcut(QKeySequence("B"))
+        self.brush_action.setIcon(brush_icon())
         self.brush_action.setToolTip("Magic brush (B): paint a colour where the automatic one is wrong")
         self.brush_action.setStatusTip("Paint colour hints on the colorized photo")
         self.brush_action.toggled.connect(self._on_brush_toggled)
