@@ -324,6 +324,8 @@ class TrainDialog(QDialog):
         grid.addWidget(self.loss_chart, 0, 0)
         grid.addWidget(self.val_chart, 0, 1)
         grid.addLayout(samples, 1, 0, 1, 2)
+        grid.setColumnStretch(0, 3)  # four loss curves need more legend room than two validation ones
+        grid.setColumnStretch(1, 2)
         progress_row = QHBoxLayout()
         progress_row.addWidget(self.progress, 1)
         progress_row.addWidget(self.eta_label)
