@@ -81,3 +81,20 @@ def test_torchrun_two_cpu_processes_then_resume(colour_folder, tmp_path):
     assert [r["step"] for r in log if r["kind"] == "train"] == [1, 2]  # continued, not restarted
     assert [r["kind"] for r in log].count("val") == 2
     assert load_checkpoint(run / "last.pt")["train_state"]["epoch"] == 2
+
+
+def test_train_nproc_wraps_torchrun_and_resumes(colour_folder, tmp_path):
+    run = tmp_path / "run"
+    base = [sys.executable, "-m", "magicbrush_desktop", "train", str(colour_folder), "--out", str(run),
+            "--image-size", "32", "--batch-size", "4", "--generator", "resunet", "--base", "4", "--threads", "1"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    for extra in (["--epochs", "1", "--nproc", "2"], ["--epochs", "2", "--nproc=2", "--resume"]):
+        proc = subprocess.run(base + extra, capture_output=True, text=True, timeout=400, env=env)
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        assert "torch.distributed.run --standalone --nproc_per_node 2" in proc.stderr
+        assert proc.stdout.count("best model:") == 1  # rank 0 alone reports
+    log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    steps = [r["step"] for r in log if r["kind"] == "train"]
+    assert steps == list(range(1, len(steps) + 1)) and len(steps) % 2 == 0  # epoch 2 continued epoch 1
+    assert [r["kind"] for r in log].count("val") == 2
+    assert load_checkpoint(run / "last.pt")["train_state"]["epoch"] == 2

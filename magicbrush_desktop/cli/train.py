@@ -121,7 +121,37 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, required=True, metavar="RUN_DIR")
     p.add_argument("--resume", action="store_true", help="continue RUN_DIR/last.pt after a stop or a kill")
     add_training_options(p)
+    p.add_argument("--nproc", type=int, default=0, metavar="N",
+                   help="train with N processes on this machine (runs torchrun --standalone --nproc_per_node N; "
+                   "several machines: docs/SCALING.md)")
     p.set_defaults(func=run)
+
+
+def _run_torchrun(nproc: int) -> int:
+    """``--nproc N``: this same command line under ``torchrun --standalone --nproc_per_node N``."""
+    import subprocess
+
+    from ..core.errors import MagicBrushError
+
+    argv = sys.argv[1:]
+    if not argv or argv[0] != "train":
+        raise MagicBrushError("--nproc works from the command line (magicbrush train ... --nproc N); "
+                              "otherwise run torchrun (docs/SCALING.md)")
+    rest, skip = [], False
+    for arg in argv[1:]:
+        if skip:
+            skip = False
+        elif arg == "--nproc":
+            skip = True
+        elif not arg.startswith("--nproc="):
+            rest.append(arg)
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(nproc),
+           "-m", "magicbrush_desktop", "train", *rest]
+    print("+ " + " ".join(cmd[2:]), file=sys.stderr)
+    try:
+        return subprocess.call(cmd)
+    except KeyboardInterrupt:  # torchrun passes the Ctrl-C on to its ranks; rank 0 saves last.pt
+        return 130
 
 
 def _run_quiet(job) -> int:  # noqa: ANN001 - the training generator
@@ -146,6 +176,8 @@ def run(args: argparse.Namespace) -> int:
     from ..core.events import Finished, Metrics, Preview, Progress
     from ..core.train import train
 
+    if getattr(args, "nproc", 0) and args.nproc > 1 and "RANK" not in os.environ:
+        return _run_torchrun(args.nproc)
     config = config_from_args(args, args.data_dir, args.out)
     job = train(config, resume=args.resume, overwrite=args.overwrite, explicit=args.explicit_fields)
     bar = None
