@@ -1,0 +1,114 @@
+"""Can post-processing of a model's chroma fix blotches without a better model? Measured, not guessed.
+
+    python bench/chroma_postprocess.py [--model magicbrush-colorizer-v1] [--limit 100]
+
+Runs the model once per benchmark photo (``../shared/data/benchmark``, never trained on) at the default
+render size, then re-composes the same prediction under several chroma treatments and prints PSNR, SSIM,
+colourfulness and false colour on neutral surfaces (mean over photos, as ``magicbrush evaluate``):
+
+- ``gain g``: uniform a*b* gain (the shipped calibration is one of these);
+- ``soft-threshold t, g``: chroma below t pulled to zero, the rest scaled: C' = g * max(C - t, 0);
+- ``knee t, g``: smooth suppression of faint chroma, C' = g * C * C^2 / (C^2 + t^2);
+- ``guided r, eps, g``: a wide edge-aware guided filter of a*b* along L before composing (averages
+  hues that disagree inside flat regions, keeps colour edges that follow L).
+
+Grey baseline and the originals' colourfulness are printed in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Callable
+
+import cv2
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from magicbrush_desktop.core import metrics as M  # noqa: E402
+from magicbrush_desktop.core.colorize import ChromaPrediction, Colorizer, compose, guided_coefficients  # noqa: E402
+from magicbrush_desktop.core.dataset import scan_images  # noqa: E402
+from magicbrush_desktop.core.evaluate import grey_baseline  # noqa: E402
+from magicbrush_desktop.core.imageio import read_photo  # noqa: E402
+
+Treatment = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (L 0..1 at render size, ab) -> ab
+
+
+def _chroma_curve(curve: Callable[[np.ndarray], np.ndarray]) -> Treatment:
+    def apply(_l: np.ndarray, ab: np.ndarray) -> np.ndarray:
+        c = np.hypot(ab[..., 0], ab[..., 1]) + 1e-6
+        return ab * (curve(c) / c)[..., None]
+    return apply
+
+
+def _guided(radius: int, eps: float, gain: float) -> Treatment:
+    def apply(l: np.ndarray, ab: np.ndarray) -> np.ndarray:
+        a, b = guided_coefficients(l, ab, radius=radius, eps=eps)
+        return (a * l[..., None] + b) * gain
+    return apply
+
+
+TREATMENTS: dict[str, Treatment] = {
+    "gain 1.0": _chroma_curve(lambda c: c),
+    "gain 1.1 (shipped calibration)": _chroma_curve(lambda c: 1.1 * c),
+    "gain 1.3": _chroma_curve(lambda c: 1.3 * c),
+    "soft-threshold 4, 1.3": _chroma_curve(lambda c: 1.3 * np.maximum(c - 4, 0)),
+    "soft-threshold 8, 1.5": _chroma_curve(lambda c: 1.5 * np.maximum(c - 8, 0)),
+    "knee 8, 1.3": _chroma_curve(lambda c: 1.3 * c**3 / (c**2 + 64)),
+    "knee 12, 1.5": _chroma_curve(lambda c: 1.5 * c**3 / (c**2 + 144)),
+    "guided 16, 1e-3, 1.1": _guided(16, 1e-3, 1.1),
+    "guided 16, 1e-3, 1.4": _guided(16, 1e-3, 1.4),
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="magicbrush-colorizer-v1")
+    parser.add_argument("--photos", type=Path, default=REPO.parent / "shared" / "data" / "benchmark")
+    parser.add_argument("--limit", type=int, default=100)
+    args = parser.parse_args()
+    if not args.photos.is_dir():
+        print(f"no benchmark at {args.photos}", file=sys.stderr)
+        return 2
+    colorizer = Colorizer.load(args.model)
+    colorizer.info["inference"] = {}  # raw network output; every treatment sets its own gain
+    photos = [read_photo(p) for p in scan_images(args.photos)[: args.limit]]
+    photos = [p for p in photos if not p.is_greyscale]
+    predictions = [colorizer.predict(p) for p in photos]
+    rows: list[tuple[str, dict[str, float]]] = []
+    grey = [grey_baseline(p.lightness) for p in photos]
+    rows.append(("grey baseline", _figures(grey, photos)))
+    for name, treat in TREATMENTS.items():
+        outs = []
+        for photo, pred in zip(photos, predictions):
+            w, h = pred.render_size
+            l_low = cv2.resize(photo.lightness, (w, h), interpolation=cv2.INTER_AREA) / 100.0
+            ab = np.ascontiguousarray(treat(l_low.astype(np.float32), pred.ab), dtype=np.float32)
+            coef_a, coef_b = guided_coefficients(l_low.astype(np.float32), ab)
+            outs.append(compose(photo.lightness, ChromaPrediction(coef_a, coef_b, ab, (w, h))))
+        rows.append((name, _figures(outs, photos)))
+        print(f"{name}: done", file=sys.stderr, flush=True)
+    real_cf = float(np.mean([M.colourfulness(p.rgb) for p in photos]))
+    print(f"model {colorizer.name}, {len(photos)} photos of {args.photos.name}, originals' colourfulness {real_cf:.1f}\n")
+    print("| treatment | PSNR dB | SSIM | colourfulness | false colour % |")
+    print("|---|---:|---:|---:|---:|")
+    for name, f in rows:
+        print(f"| {name} | {f['psnr']:.2f} | {f['ssim']:.4f} | {f['colourfulness']:.1f} | {100 * f['false_colour']:.1f} |")
+    return 0
+
+
+def _figures(outs: list[np.ndarray], photos: list) -> dict[str, float]:
+    shares = [M.false_colour(o, p.rgb) for o, p in zip(outs, photos)]
+    return {
+        "psnr": float(np.mean([M.psnr(o, p.rgb) for o, p in zip(outs, photos)])),
+        "ssim": float(np.mean([M.ssim(o, p.rgb) for o, p in zip(outs, photos)])),
+        "colourfulness": float(np.mean([M.colourfulness(o) for o in outs])),
+        "false_colour": float(np.nanmean(shares)) if not all(np.isnan(shares)) else 0.0,
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())
