@@ -236,8 +236,6 @@ def run(args: argparse.Namespace) -> int:
             "layers": args.layers,
             "content_weight": alpha if args.content_weight is None else args.content_weight,
             "style_weight": beta if args.style_weight is None else args.style_weight,
-            "content_weight": alpha if args.content_weight is None else args.content_weight,
-            "style_weight": beta if args.style_weight is None else args.style_weight,
             "device": str(engine.device),
             "precision": str(engine.dtype).replace("torch.", ""),
         }))
