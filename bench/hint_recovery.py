@@ -6,8 +6,9 @@ PSNR against the colour original and false colour on neutral surfaces (the share
 pixels, C*ab < 6, that the result gives C*ab > 15, pooled over photos), for
 
 - ``brush``: the app's propagation (core/hints.py: a kernel in position x lightness x automatic colour,
-  distance to the painted pixels, fading where nothing is alike) at its default reach for hints that do
-  not give one (SIGMA_XY: sidecars, the CLI),
+  distance to the painted pixels; the hints' colours replace the automatic one in proportion to their
+  confidence, fading to it where nothing is alike) at its default reach for hints that do not give one
+  (SIGMA_XY: sidecars, the CLI),
 - ``brush-local``: the same with each hint's "spread" 0.1, the desktop brush's default Reach (colour kept
   to the region around the stroke), and
 - ``gaussian``: the plain baseline: each hint's a*b* correction spread with a spatial x lightness Gaussian
@@ -215,6 +216,7 @@ def main() -> None:
     report(rows, slice(None), f"all {len(items)} photos")
     tuned_on = args.tune or args.tuned_on
     if 0 < tuned_on < len(items):
+        report(rows, slice(None, tuned_on), f"the {tuned_on} photos used for tuning")
         report(rows, slice(tuned_on, None), f"the {len(items) - tuned_on} photos not used for tuning")
 
 

@@ -75,6 +75,27 @@ def test_a_hint_reaches_far_along_a_similar_surface_and_fades_elsewhere():
     assert np.abs(u[:25]).max() < 3.0  # the other surface keeps its automatic colour (ΔE < 3: unseen)
 
 
+def test_a_hint_replaces_the_automatic_colour_of_its_surface_instead_of_shifting_it():
+    """The network's colour varies over one surface: the hint's colour replaces it all, not shifted copies."""
+    h, w = 40, 160
+    lightness = np.full((h, w), 50.0, np.float32)
+    auto = _prediction(lightness, (0.0, 0.0))
+    auto.ab[..., 0] += np.linspace(-6.0, 6.0, w, dtype=np.float32)  # one wall, patchy automatic colour
+    u, _ = HintPropagator(lightness, auto).correction([Hint.dot(0.5, 0.5, 0.02, "#b03a2e")])
+    target = np.array(color_to_lab("#b03a2e")[1:])
+    assert np.linalg.norm(auto.ab + u - target, axis=-1).max() < 1.0
+
+
+def test_a_surface_the_network_coloured_differently_keeps_its_colour():
+    """Same lightness, automatic colours 25 a*b* apart: a hint on one leaves the other within ΔE 3."""
+    h, w = 60, 120
+    lightness = np.full((h, w), 50.0, np.float32)
+    auto = _prediction(lightness, (0.0, 0.0))
+    auto.ab[:, w // 2:] = (25.0, 0.0)
+    u, _ = HintPropagator(lightness, auto).correction([Hint.dot(0.2, 0.5, 0.02, "#1f5fa8")])
+    assert np.linalg.norm(u[:, w // 2 + 2:], axis=-1).max() < 3.0
+
+
 def test_spread_sets_how_far_a_hint_reaches():
     h, w = 40, 400
     lightness = np.full((h, w), 50.0, np.float32)
