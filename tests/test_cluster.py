@@ -45,8 +45,13 @@ def ray_cluster():
     pytest.importorskip("ray.data")
     from magicbrush_desktop.core.cluster import _start_ray
 
+    import signal
+
+    before = signal.getsignal(signal.SIGTERM)
     ours = _start_ray(ray, None, 2)
     assert ray.cluster_resources().get("CPU") == 2
+    # Ray's own SIGTERM handler (exit at once) must not replace ours (stop after the current photo).
+    assert signal.getsignal(signal.SIGTERM) == before
     yield ray
     if ours:
         ray.shutdown()

@@ -328,12 +328,13 @@ def test_stale_part_files_of_our_outputs_are_removed_at_start(tmp_path, tiny_mod
 def test_sigterm_asks_a_job_to_stop_like_ctrl_c():
     from magicbrush_desktop.cli.common import graceful_interrupt
 
+    before = signal.getsignal(signal.SIGTERM)
     with graceful_interrupt() as stop:
         os.kill(os.getpid(), signal.SIGTERM)
         assert stop.requested
         with pytest.raises(KeyboardInterrupt):
             os.kill(os.getpid(), signal.SIGTERM)  # a second one aborts at once
-    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+    assert signal.getsignal(signal.SIGTERM) == before  # the previous handler is back
 
 
 def test_interrupted_write_leaves_no_part_file(tmp_path, monkeypatch):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,6 +126,9 @@ def _start_ray(ray, address: str | None, cpus: int):  # noqa: ANN001, ANN202
         return False
     kwargs = dict(include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False,
                   configure_logging=True)
+    # ray.init installs its own SIGTERM handler in this process (exit at once) and keeps it after
+    # shutdown; the batch's own handler (stop after the current photo, list what was written) must win.
+    previous_term = signal.getsignal(signal.SIGTERM) if hasattr(signal, "SIGTERM") else None
     try:
         if address:
             ray.init(address=address, **kwargs)
@@ -133,7 +137,18 @@ def _start_ray(ray, address: str | None, cpus: int):  # noqa: ANN001, ANN202
     except Exception as exc:  # noqa: BLE001 - Ray raises ConnectionError, RuntimeError, ...
         where = f"the Ray cluster at '{address}'" if address else "a local Ray instance"
         raise MagicBrushError(f"cannot start {where}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+    finally:
+        _restore_sigterm(previous_term)
     return True
+
+
+def _restore_sigterm(handler) -> None:  # noqa: ANN001 - a signal handler or None
+    if handler is None:
+        return
+    try:
+        signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: Ray could not have installed one either
+        pass
 
 
 def run_ray_batch(
