@@ -148,3 +148,27 @@ def test_train_dialog_stop_saves_and_resume_continues(make_window, qtbot, tmp_pa
     w.close()  # closing the app stops training cleanly (saving last.pt again)
     assert asked and "training" in asked[0]
     assert dialog.job is None or dialog.job.isFinished()
+
+
+def test_batch_with_a_damaged_hints_file_uses_automatic_colours_and_says_why(make_window, qtbot, tmp_path):
+    # A broken NAME.hints.json beside a photo must not fail the photo, nor be ignored in silence.
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    write_grey_photo(folder / "old.png", 48, 40, seed=3)
+    (folder / "old.hints.json").write_text("{not json", encoding="utf-8")
+    w = make_window()
+    w.open_batch_dialog([folder])
+    dialog = w.batch_dialog
+    out = tmp_path / "out"
+    dialog.output.setText(str(out))
+    with qtbot.waitSignal(dialog.batch_finished, timeout=60_000) as blocker:
+        assert dialog.start()
+    qtbot.waitUntil(lambda: dialog.job is None, timeout=10_000)
+    assert blocker.args[0]["done"] == 1 and not blocker.args[0]["failed"]
+    source = (folder / "old.png").resolve()
+    assert dialog.status_of(source) == "done"
+    row = dialog._rows[source]
+    assert "old.hints.json" in dialog.table.item(row, 1).toolTip()
+    dialog.table.setCurrentCell(row, 0)
+    assert "automatic colours" in dialog.details.text()
+    assert read_photo(out / "old.png").size == (48, 40)

@@ -116,9 +116,18 @@ def _inside(path: Path, folder: Path) -> bool:
         return False
 
 
+@dataclass
+class Processed:
+    """What a batch's ``process`` may return instead of bare RGB: the result plus a note for the user
+    (e.g. "the hints file is damaged; using the automatic colours"), shown with that file's FileDone."""
+
+    rgb: np.ndarray
+    note: str | None = None
+
+
 def run_batch(
     items: list[BatchItem],
-    process: Callable[[Photo], np.ndarray],
+    process: Callable[[Photo], "np.ndarray | Processed"],
     *,
     skip_existing: bool = False,
     fmt: str | None = None,
@@ -129,7 +138,7 @@ def run_batch(
 ) -> Iterator[Progress | FileDone | Finished]:
     """Process files one at a time; yields Progress before each file, FileDone after it, then Finished.
 
-    ``process`` maps a photo to (H, W, 3) uint8 RGB. Stopping (``close()``) between files leaves
+    ``process`` maps a photo to (H, W, 3) uint8 RGB, or to :class:`Processed` (RGB and a note). Stopping (``close()``) between files leaves
     nothing partial: each output appears whole (atomic rename) or not at all; temporary files a killed
     run left behind for these outputs are removed first.
 
@@ -162,9 +171,14 @@ def run_batch(
         try:
             photo = read_photo(item.source)
             rgb = process(photo)
+            process_note = None
+            if isinstance(rgb, Processed):
+                rgb, process_note = rgb.rgb, rgb.note
             data = encode_photo(rgb, fmt or format_from_path(item.output), like=photo, quality=quality,
                                 provenance=provenance)
             target, note = write_output(item, data, overwrite=overwrite, tag=tag)
+            if process_note:
+                note = f"{process_note}; {note}" if note else process_note
             if target != item.output:
                 renamed.append((str(item.source), str(target)))
         except WriteError as exc:

@@ -8,6 +8,8 @@ failures. Stop finishes the current file (outputs are written atomically, so not
 
 from __future__ import annotations
 
+import html
+
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal
@@ -44,6 +46,7 @@ STATUS_WAITING, STATUS_WORKING, STATUS_DONE, STATUS_SKIPPED = "waiting", "workin
 STATUS_FAILED = "failed"
 MAX_LISTED_FAILURES = 5  # the summary names a few; every row's reason is in its tooltip and the details
 REASON_ROLE = Qt.ItemDataRole.UserRole  # a failed row's full reason (the cell says just "failed")
+NOTE_ROLE = Qt.ItemDataRole.UserRole + 1  # a finished row's note for the user, if any
 
 
 class BatchDialog(QDialog):
@@ -237,6 +240,9 @@ class BatchDialog(QDialog):
         lines = [f"<b>{item.source.name}</b> \u2014 {item.source}", f"Result: {item.output}"]
         if reason:
             lines.append(f"<span style='color:#c0392b'>Failed: {reason}</span>")
+        note = status.data(NOTE_ROLE) if status is not None else None
+        if note:
+            lines.append(f"Note: {html.escape(str(note))}")
         self.details.setText("<br>".join(lines))
 
     # --- running ------------------------------------------------------------------------------------
@@ -351,6 +357,8 @@ class BatchDialog(QDialog):
             cell.setText(STATUS_SKIPPED if event.skipped else STATUS_DONE)
             note = getattr(event, "note", None)
             cell.setToolTip(note or cell.text())
+            # A note (written under a free name, a damaged hints file ignored) shows in the details line.
+            cell.setData(NOTE_ROLE, note)
         if row == self.table.currentRow():
             self._show_details(row)
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from typing import TYPE_CHECKING
 
+from ..core.batch import Processed
 from ..core.errors import MagicBrushError
 from ..core.hints import colorize_with_hints, hints_for_photo
 from ..core.events import Finished
@@ -28,8 +29,8 @@ def build_process(
     style: StyleSettings | None,
     engine: Callable[[], StyleEngine] | None,
     gallery,
-) -> Callable[[Photo], np.ndarray]:
-    """A function photo -> (H, W, 3) uint8.
+) -> Callable[[Photo], "np.ndarray | Processed"]:
+    """A function photo -> (H, W, 3) uint8, or :class:`Processed` with a note (a hints file ignored).
 
     Args:
         colorize: (model name, device, render size, strength), or None to skip colorization.
@@ -50,14 +51,18 @@ def build_process(
         from ..core.style.gatys import StyleTransfer
 
         rgb = photo.rgb
+        note: str | None = None
         if colorize is not None:
             model, device, render, strength = colorize
             if "colorizer" not in state:
                 state["colorizer"] = Colorizer.load(model, device)
             colorizer = state["colorizer"]
             assert isinstance(colorizer, Colorizer)
-            # NAME.hints.json beside a photo (the brush's or a script's) is used, as in the CLI.
-            hints, _message = hints_for_photo(photo)
+            # NAME.hints.json beside a photo (the brush's or a script's) is used, as in the CLI; one that
+            # cannot be used gives the automatic colours and says why in that photo's row.
+            hints, message = hints_for_photo(photo)
+            if hints is None and message:
+                note = message
             rgb = colorize_with_hints(colorizer, photo, hints, render, strength)
         if style is not None:
             assert engine is not None
@@ -72,6 +77,6 @@ def build_process(
                     result = event.result
             assert result is not None
             rgb = result
-        return rgb
+        return Processed(rgb, note) if note else rgb
 
     return process
