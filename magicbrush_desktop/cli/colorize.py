@@ -8,23 +8,9 @@ from pathlib import Path
 
 # Only light modules at the top: the parser (and --help) must not wait for torch. The work imports
 # its heavy modules when it runs.
-from ..core.defaults import DEFAULT_RENDER_SIZE, MAX_RENDER_SIZE, MIN_RENDER_SIZE, SAVE_FORMATS
+from ..core.defaults import DEFAULT_RENDER_SIZE, SAVE_FORMATS
 from ..core.errors import MagicBrushError
-from .common import add_device_option, graceful_interrupt
-
-
-def _strength(text: str) -> float:
-    value = float(text)
-    if not 0.0 <= value <= 2.0:
-        raise argparse.ArgumentTypeError("strength must be between 0 and 2")
-    return value
-
-
-def _render_size(text: str) -> int:
-    value = int(text)
-    if not MIN_RENDER_SIZE <= value <= MAX_RENDER_SIZE:
-        raise argparse.ArgumentTypeError(f"render size must be {MIN_RENDER_SIZE}..{MAX_RENDER_SIZE}")
-    return value
+from .common import add_device_option, graceful_interrupt, render_size_arg, strength_arg
 
 
 def _quality(text: str) -> int:
@@ -44,9 +30,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="also colorize the bundled sample photo (scikit-image's 'camera', CC0)")
     p.add_argument("-r", "--recursive", action="store_true", help="include sub-folders")
     p.add_argument("--model", default=None, metavar="NAME|PATH", help="model name or .pt file (default: shipped)")
-    p.add_argument("--render-size", type=_render_size, default=DEFAULT_RENDER_SIZE, metavar="N",
+    p.add_argument("--render-size", type=render_size_arg, default=DEFAULT_RENDER_SIZE, metavar="N",
                    help=f"longest side the colours are predicted at (default {DEFAULT_RENDER_SIZE})")
-    p.add_argument("--strength", type=_strength, default=1.0, metavar="F",
+    p.add_argument("--strength", type=strength_arg, default=1.0, metavar="F",
                    help="colour strength 0..2 (default 1)")
     p.add_argument("--format", choices=sorted(SAVE_FORMATS), default=None,
                    help="output format (default: the source's, PNG for others)")

@@ -8,7 +8,23 @@ import sys
 from contextlib import contextmanager
 from typing import Iterator
 
-from ..core.defaults import DEVICE_CHOICES
+from ..core.defaults import DEVICE_CHOICES, MAX_RENDER_SIZE, MIN_RENDER_SIZE
+
+
+def strength_arg(text: str) -> float:
+    """argparse type: a colour strength in 0..2 (nan refused by the comparison)."""
+    value = float(text)
+    if not 0.0 <= value <= 2.0:
+        raise argparse.ArgumentTypeError("strength must be between 0 and 2")
+    return value
+
+
+def render_size_arg(text: str) -> int:
+    """argparse type: a render size (longest side, pixels) the colorizer accepts."""
+    value = int(text)
+    if not MIN_RENDER_SIZE <= value <= MAX_RENDER_SIZE:
+        raise argparse.ArgumentTypeError(f"render size must be {MIN_RENDER_SIZE}..{MAX_RENDER_SIZE}")
+    return value
 
 
 class StopRequest:

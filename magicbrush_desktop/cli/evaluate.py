@@ -7,22 +7,8 @@ import json
 from pathlib import Path
 
 # Light imports only: the parser (and --help) must not wait for torch; run() imports the rest.
-from ..core.defaults import DEFAULT_RENDER_SIZE, MAX_RENDER_SIZE, MIN_RENDER_SIZE
-from .common import add_device_option
-
-
-def _strength(text: str) -> float:
-    value = float(text)
-    if not 0.0 <= value <= 2.0:  # also refuses nan
-        raise argparse.ArgumentTypeError("strength must be between 0 and 2")
-    return value
-
-
-def _render_size(text: str) -> int:
-    value = int(text)
-    if not MIN_RENDER_SIZE <= value <= MAX_RENDER_SIZE:
-        raise argparse.ArgumentTypeError(f"render size must be {MIN_RENDER_SIZE}..{MAX_RENDER_SIZE}")
-    return value
+from ..core.defaults import DEFAULT_RENDER_SIZE
+from .common import add_device_option, render_size_arg, strength_arg
 
 
 def _limit(text: str) -> int:
@@ -38,8 +24,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        "beside the luminance-only baseline.")
     p.add_argument("folder", type=Path, metavar="FOLDER")
     p.add_argument("--model", default=None, metavar="NAME|PATH")
-    p.add_argument("--render-size", type=_render_size, default=DEFAULT_RENDER_SIZE)
-    p.add_argument("--strength", type=_strength, default=1.0, help="colour strength 0..2 (default 1)")
+    p.add_argument("--render-size", type=render_size_arg, default=DEFAULT_RENDER_SIZE)
+    p.add_argument("--strength", type=strength_arg, default=1.0, help="colour strength 0..2 (default 1)")
     p.add_argument("--limit", type=_limit, default=0, help="only the first N photos (default 0: all)")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON line")
     p.add_argument("--per-image", type=Path, default=None, metavar="CSV", help="write per-image figures")
