@@ -31,6 +31,15 @@ def write_grey_photo(path: Path, width: int = 96, height: int = 72, seed: int = 
     return path
 
 
+def write_grey_album(folder: Path, count: int, name: str = "photo_{i}.png", width: int = 96,
+                     height: int = 72) -> Path:
+    """``folder`` (created) holding ``count`` grey photos named ``name.format(i=...)``, seeds 0..count-1."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        write_grey_photo(folder / name.format(i=i), width, height, seed=i)
+    return folder
+
+
 def write_painting(path: Path, seed: int = 5) -> Path:
     Image.fromarray(make_colour_image(64, 64, seed)).save(path)
     return path

@@ -10,14 +10,13 @@ from PIL import Image
 from magicbrush_desktop.core.imageio import read_photo
 
 from .conftest import make_colour_image
-from .gui_support import answer_next_prompt, make_window, write_grey_photo  # noqa: F401
+from .gui_support import answer_next_prompt, make_window, write_grey_album, write_grey_photo  # noqa: F401
 
 
 def _album(tmp_path: Path) -> Path:
     folder = tmp_path / "album"
-    (folder / "sub").mkdir(parents=True)
-    for i in range(3):
-        write_grey_photo(folder / f"photo_{i}.png", 48, 40, seed=i)
+    write_grey_album(folder, 3, width=48, height=40)
+    (folder / "sub").mkdir()
     write_grey_photo(folder / "sub" / "deep.png", 48, 40, seed=7)
     (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated")
     return folder
@@ -55,10 +54,7 @@ def test_batch_folder_with_broken_file_summary_and_resume(make_window, qtbot, tm
 
 def test_batch_stop_finishes_current_file_and_leaves_nothing_partial(make_window, qtbot, tmp_path):
     w = make_window()
-    folder = tmp_path / "many"
-    folder.mkdir()
-    for i in range(8):
-        write_grey_photo(folder / f"p{i:02d}.png", 40, 32, seed=i)
+    folder = write_grey_album(tmp_path / "many", 8, "p{i:02d}.png", 40, 32)
     w.open_batch_dialog([folder])
     dialog = w.batch_dialog
     out = tmp_path / "out"

@@ -7,15 +7,12 @@ from pathlib import Path
 from PIL import Image
 
 from .conftest import make_colour_image
-from .gui_support import make_window, wait_idle, write_grey_photo  # noqa: F401
+from .gui_support import make_window, wait_idle, write_grey_album, write_grey_photo  # noqa: F401
 
 
 def test_batch_keeps_an_unrelated_file_in_the_output_folder(make_window, qtbot, tmp_path):
     w = make_window()
-    folder = tmp_path / "album"
-    folder.mkdir()
-    for i in range(2):
-        write_grey_photo(folder / f"photo_{i}.png", 48, 40, seed=i)
+    folder = write_grey_album(tmp_path / "album", 2, width=48, height=40)
     out = tmp_path / "out"
     out.mkdir()
     Image.fromarray(make_colour_image(20, 20, seed=3)).save(out / "photo_0.png")  # someone else's file

@@ -8,7 +8,7 @@ from PIL import Image
 from magicbrush_desktop.core.imageio import read_photo, save_image
 from magicbrush_desktop.core.provenance import Provenance, read_provenance, software
 
-from .gui_support import answer_next_prompt, make_window, wait_idle, write_grey_photo  # noqa: F401
+from .gui_support import answer_next_prompt, make_window, wait_idle, write_grey_album, write_grey_photo  # noqa: F401
 
 
 def _scan_with_exif(path):
@@ -100,10 +100,7 @@ def test_opening_another_photo_asks_first_and_saved_results_do_not(make_window, 
 
 def test_quit_while_a_batch_runs_asks_to_stop_it(make_window, qtbot, tmp_path):
     w = make_window()
-    album = tmp_path / "album"
-    album.mkdir()
-    for i in range(30):
-        write_grey_photo(album / f"p{i:02d}.png", seed=i)
+    album = write_grey_album(tmp_path / "album", 30, "p{i:02d}.png")
     w.open_batch_dialog([album])
     dialog = w.batch_dialog
     dialog.output.setText(str(tmp_path / "out"))
@@ -304,10 +301,7 @@ def test_batch_dialog_table_first_short_statuses_details_settings_and_output_fol
     from PySide6.QtWidgets import QHeaderView
 
     w = make_window()
-    album = tmp_path / "a-rather-long-folder-name-for-old-family-photos"
-    album.mkdir()
-    for i in range(3):
-        write_grey_photo(album / f"photo_{i}.png", seed=i)
+    album = write_grey_album(tmp_path / "a-rather-long-folder-name-for-old-family-photos", 3)
     (album / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg" * 3)
     w.open_batch_dialog([album])
     dialog = w.batch_dialog
