@@ -10,6 +10,8 @@ import math
 import numpy as np
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
+from .color import rgb_to_lab
+
 
 def psnr(result: np.ndarray, reference: np.ndarray) -> float:
     """PSNR in dB over the RGB channels (data range 255)."""
@@ -43,8 +45,6 @@ FALSE_CHROMA = 15.0
 
 def chroma(rgb: np.ndarray) -> np.ndarray:
     """CIE C*ab = sqrt(a*^2 + b*^2) per pixel of an (H, W, 3) uint8 RGB image, as (H, W) float32."""
-    from .color import rgb_to_lab  # local: metrics stays importable without OpenCV in light tools
-
     lab = rgb_to_lab(rgb)
     return np.hypot(lab[..., 1], lab[..., 2])
 
