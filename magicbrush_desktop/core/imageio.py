@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .color import lightness, lightness_of_grey
 from .errors import PhotoError
@@ -24,8 +24,15 @@ if TYPE_CHECKING:
     from .provenance import Provenance
 
 # 40 MP photos must work; far bigger ones are almost always decompression bombs (or would not fit in
-# memory anyway). Pillow's own check is used, with our limit and our message.
+# memory anyway). Checked by _open on the header's size before decoding, with our message.
 MAX_PIXELS = 150_000_000
+
+# Set once, at import, never per call (warnings filters are process-wide, and changing them around
+# each read, as warnings.catch_warnings does, races between threads reading photos at once). Pillow
+# warns for photos between its MAX_IMAGE_PIXELS (89 MP) and twice it; _open applies MAX_PIXELS to every
+# photo before decoding and refuses bombs with a readable error, so that warning would only print a
+# "decompression bomb DOS attack" line to stderr for a 100 MP scan we accept.
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning, module=r"PIL\.")
 
 # Extensions we read when scanning folders; anything else in a folder is skipped quietly.
 READ_EXTENSIONS = frozenset(
@@ -76,7 +83,22 @@ def is_image_path(path: Path) -> bool:
     return path.suffix.lower() in READ_EXTENSIONS
 
 
+def _too_large(name: str) -> PhotoError:
+    return PhotoError(
+        f"{name} is too large to open safely (over {MAX_PIXELS // 1_000_000} megapixels); "
+        "it may be a decompression bomb"
+    )
+
+
 def _open(source: Path | bytes) -> Image.Image:
+    """Open and fully decode a photo, refusing bombs and truncated files with a readable PhotoError.
+
+    Thread-safe: two threads (a batch worker and the GUI, or the Ray workers' threads) read photos at
+    once, so nothing here changes Pillow's process-wide settings. The pixel limit is our own check on
+    the header's size, made before a single pixel is decoded (``Image.MAX_IMAGE_PIXELS`` is left as it
+    is; Pillow's own hard refusal, at twice it, gives the same message). Truncated files fail because
+    ``ImageFile.LOAD_TRUNCATED_IMAGES`` keeps Pillow's default, False: Magic Brush never sets it.
+    """
     name = "the data" if isinstance(source, bytes) else f"'{Path(source).name}'"
     if not isinstance(source, bytes):
         path = Path(source)
@@ -86,29 +108,31 @@ def _open(source: Path | bytes) -> Image.Image:
             raise PhotoError(f"{name} is a folder, not a photo")
         if path.stat().st_size == 0:
             raise PhotoError(f"{name} is an empty file (0 bytes)")
-    old_limit = Image.MAX_IMAGE_PIXELS
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    img: Image.Image | None = None
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
-            # A truncated file is an error, not a half-grey picture.
-            ImageFile.LOAD_TRUNCATED_IMAGES = False
-            img.load()
+        # Image.open reads the header only; the size is known before any decoding.
+        img = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
+        width, height = img.size
+        # Read MAX_PIXELS at call time (tests and callers may lower it on this module).
+        if max(1, width) * max(1, height) > MAX_PIXELS:
+            raise _too_large(name)
+        # A truncated file is an error, not a half-grey picture (LOAD_TRUNCATED_IMAGES is False).
+        img.load()
         return img
+    except PhotoError:
+        if img is not None:
+            img.close()
+        raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise PhotoError(
-            f"{name} is too large to open safely (over {MAX_PIXELS // 1_000_000} megapixels); "
-            "it may be a decompression bomb"
-        ) from exc
+        # The error: Pillow's own hard limit (twice MAX_IMAGE_PIXELS), met before our check. The
+        # warning arrives as an exception only if a filter added after ours turned it into an error.
+        raise _too_large(name) from exc
     except UnidentifiedImageError as exc:
         raise PhotoError(f"{name} is not an image Magic Brush can read") from exc
     except OSError as exc:
         raise PhotoError(f"{name} could not be read: {exc}") from exc
     except (ValueError, SyntaxError) as exc:  # Pillow raises these for some corrupt headers
         raise PhotoError(f"{name} is damaged: {exc}") from exc
-    finally:
-        Image.MAX_IMAGE_PIXELS = old_limit
 
 
 def _upright(img: Image.Image, notes: list[str]) -> Image.Image:
