@@ -208,4 +208,3 @@ def test_download_reports_offline_and_corrupt_files(tmp_path, monkeypatch):
     assert not list((tmp_path / "hub" / "checkpoints").iterdir())
     with pytest.raises(ModelError, match="could not download"):
         vgg.download_torchvision_vgg19(url=(tmp_path / "missing.pth").as_uri())
-    assert vgg.download_vgg19 is vgg.download_torchvision_vgg19

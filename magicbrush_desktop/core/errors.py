@@ -13,10 +13,6 @@ class ModelError(MagicBrushError):
     """A model file is missing, corrupt, foreign or of an unknown architecture."""
 
 
-class Cancelled(MagicBrushError):
-    """A long job stopped because the user asked it to."""
-
-
 class WriteError(PhotoError):
     """A file could not be written (read-only folder, full disk, a folder in the way...).
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable
 
 import torch
 from torch import nn
@@ -238,11 +238,6 @@ def load_vgg19(
     return model
 
 
-def layers_up_to(names: Sequence[str]) -> str:
-    """The deepest of ``names``: the layer to build the network up to."""
-    return max(names, key=lambda n: LAYER_INDEX[n])
-
-
 def download_torchvision_vgg19(
     progress_callback: Callable[[int, int], None] | None = None,
     *,
@@ -306,7 +301,3 @@ def download_torchvision_vgg19(
     partial.replace(target)
     _state_dict.cache_clear()
     return target
-
-
-# The name ``magicbrush models download vgg19`` was first wired to; both stay.
-download_vgg19 = download_torchvision_vgg19

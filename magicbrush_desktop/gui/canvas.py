@@ -7,7 +7,7 @@ into the photo's own rectangle, so a 512 px style preview lines up with the 4000
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -76,9 +76,6 @@ class PhotoCanvas(QWidget):
     def has_photo(self) -> bool:
         return self._before is not None
 
-    def photo_size(self) -> QSize:
-        return self._before.size() if self._before is not None else QSize()
-
     # --- view state ---------------------------------------------------------------------------------
 
     def scale(self) -> float:
@@ -133,15 +130,6 @@ class PhotoCanvas(QWidget):
 
     def _view_centre(self) -> QPointF:
         return QPointF(self.width() / 2, self.height() / 2)
-
-    def _content_size(self) -> tuple[float, float]:
-        """Size in photo pixels of what is laid out (two photos + gap when side by side)."""
-        if self._before is None:
-            return 1.0, 1.0
-        w, h = self._before.width(), self._before.height()
-        if self._side_by_side:
-            return 2 * w + GAP / max(self._scale, 1e-6), h
-        return w, h
 
     def _relayout(self) -> None:
         if self._before is None:

@@ -18,7 +18,6 @@ class LogSlider(QWidget):
     """
 
     value_changed = Signal(float)
-    released = Signal(float)
 
     def __init__(self, low: float, high: float, value: float, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -36,7 +35,6 @@ class LogSlider(QWidget):
         layout.addWidget(self.slider, 1)
         layout.addWidget(self.readout)
         self.slider.valueChanged.connect(self._on_move)
-        self.slider.sliderReleased.connect(lambda: self.released.emit(self.value()))
         self.set_value(value)
 
     def _to_ticks(self, value: float) -> int:

@@ -16,7 +16,7 @@ from typing import Callable, Iterator
 
 from PySide6.QtCore import QThread, Signal
 
-from ..core.errors import Cancelled, MagicBrushError
+from ..core.errors import MagicBrushError
 from ..core.events import FileDone, Finished, Metrics, Preview, Progress
 
 log = logging.getLogger(__name__)
@@ -65,10 +65,6 @@ class Job(QThread):
         """Ask the job to stop; it takes effect at the generator's next yield (one step or one file)."""
         self._cancel.set()
 
-    @property
-    def cancel_requested(self) -> bool:
-        return self._cancel.is_set()
-
     def run(self) -> None:  # noqa: D401 - QThread entry point, runs on the worker thread
         gen: Iterator[object] | None = None
         outcome = CANCELLED
@@ -82,8 +78,6 @@ class Job(QThread):
                     break
             else:
                 outcome = FINISHED
-        except Cancelled:
-            outcome = CANCELLED
         except Exception as exc:  # noqa: BLE001 - any failure becomes a dialog, never a dead thread
             log.error("job %s failed:\n%s", self.name, traceback.format_exc())
             outcome = FAILED

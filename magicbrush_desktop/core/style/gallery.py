@@ -28,7 +28,6 @@ from ..paths import resources_dir, user_cache_dir, user_styles_dir
 from .looks import LOOK_SIZE, LOOKS, find_look
 
 THUMB_SIZE = 160
-KINDS = ("look", "pack", "user")
 
 
 def display_name(stem: str) -> str:

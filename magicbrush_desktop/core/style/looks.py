@@ -184,11 +184,3 @@ def find_look(name: str) -> Look | None:
     """The look called ``name`` (key, display name or alias, any case), or None."""
     key = look_key(name)
     return LOOKS[key] if key else None
-
-
-def render_look(key: str, size: int = LOOK_SIZE) -> np.ndarray:
-    """(size, size, 3) uint8 picture of the look ``key``."""
-    look = find_look(key)
-    if look is None:
-        raise KeyError(key)
-    return look.generate(size)
