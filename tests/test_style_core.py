@@ -208,3 +208,31 @@ def test_download_reports_offline_and_corrupt_files(tmp_path, monkeypatch):
     assert not list((tmp_path / "hub" / "checkpoints").iterdir())
     with pytest.raises(ModelError, match="could not download"):
         vgg.download_torchvision_vgg19(url=(tmp_path / "missing.pth").as_uri())
+
+
+def test_download_checks_the_name_hash_and_renames_into_place(tmp_path, monkeypatch):
+    import hashlib
+
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+    fake = tmp_path / "fake.pth"
+    fake.write_bytes(bytes(range(256)) * 40)
+    # A file named like torchvision's, <name>-<first 8 hex of its SHA-256>.pth, passes the check.
+    name = f"vgg19-{hashlib.sha256(fake.read_bytes()).hexdigest()[:8]}.pth"
+    monkeypatch.setattr(vgg, "TORCHVISION_FILE", name)
+    folder = tmp_path / "hub" / "checkpoints"
+    folder.mkdir(parents=True)
+    # What a kill -9 during an earlier download left: removed, never mistaken for the weights.
+    (folder / f"{name}.0123456789abcdef0123456789abcdef.partial").write_bytes(b"half")
+    (folder / f".{name}.download.part").write_bytes(b"half")
+    hub_urlopen, hub_tqdm = torch.hub.urlopen, torch.hub.tqdm
+    seen = []
+
+    path = vgg.download_torchvision_vgg19(lambda d, t: seen.append((d, t)), url=fake.as_uri())
+
+    assert path == folder / name and path.read_bytes() == fake.read_bytes()
+    assert sorted(p.name for p in folder.iterdir()) == [name]
+    assert seen[-1] == (10240, 10240)
+    # torch.hub's own names are back once the download is over.
+    assert (torch.hub.urlopen, torch.hub.tqdm) == (hub_urlopen, hub_tqdm)
+    # Present: returned at once, nothing fetched.
+    assert vgg.download_torchvision_vgg19(url=(tmp_path / "missing.pth").as_uri()) == path

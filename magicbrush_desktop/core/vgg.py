@@ -14,9 +14,10 @@ The module indices match torchvision's ``vgg19().features``, so its state dicts 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 import torch
 from torch import nn
@@ -238,6 +239,56 @@ def load_vgg19(
     return model
 
 
+class _CallbackBar:
+    """Stands in for the ``tqdm`` bar ``torch.hub.download_url_to_file`` draws, forwarding its counts.
+
+    torch's downloader only offers a bar on stderr; the CLI draws its own (and a GUI could show a
+    progress bar), so the bytes it reports go to ``callback(bytes_done, bytes_total)`` instead.
+    """
+
+    def __init__(self, callback: Callable[[int, int], None], total: int | None = None,
+                 **_options: object) -> None:
+        self.callback = callback
+        self.total = total or 0  # torch passes None when the server sends no Content-Length
+        self.done = 0
+
+    def __enter__(self) -> "_CallbackBar":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+    def update(self, count: int) -> None:
+        self.done += count
+        self.callback(self.done, self.total)
+
+
+@contextlib.contextmanager
+def _hub_download_hooks(progress_callback: Callable[[int, int], None] | None,
+                        timeout: float) -> Iterator[None]:
+    """Give ``torch.hub.download_url_to_file`` a network timeout and our progress callback.
+
+    It takes neither, so the two names it looks up in ``torch.hub`` at call time, ``urlopen`` and
+    ``tqdm``, are replaced for the duration of one download (each only if this torch still has it).
+    Without the timeout a stalled server would hang ``models download`` for ever.
+    """
+    import torch.hub as hub
+
+    replacements: dict[str, object] = {}
+    if hasattr(hub, "urlopen"):
+        replacements["urlopen"] = functools.partial(hub.urlopen, timeout=timeout)
+    if progress_callback is not None and hasattr(hub, "tqdm"):
+        replacements["tqdm"] = functools.partial(_CallbackBar, progress_callback)
+    originals = {name: getattr(hub, name) for name in replacements}
+    try:
+        for name, value in replacements.items():
+            setattr(hub, name, value)
+        yield
+    finally:
+        for name, value in originals.items():
+            setattr(hub, name, value)
+
+
 def download_torchvision_vgg19(
     progress_callback: Callable[[int, int], None] | None = None,
     *,
@@ -246,17 +297,24 @@ def download_torchvision_vgg19(
 ) -> Path:
     """Fetch torchvision's ``IMAGENET1K_V1`` VGG19 weights into the torch hub cache.
 
+    The download is ``torch.hub.download_url_to_file``: it writes ``NAME.<random>.partial`` beside the
+    target, checks the SHA-256 prefix torchvision puts in the file name, and only then renames it into
+    place, so the cache holds the whole file or none (the partial file goes on any error or Ctrl-C).
+
     Args:
         progress_callback: called as ``(bytes_done, bytes_total)`` while downloading (total 0 if unknown).
         url: where to fetch from (tests point it at a local file URL).
+        timeout: seconds a connection may stall before the download is given up.
     Returns:
         The path of the weights file (already present: returned at once, nothing fetched).
     Raises:
-        ModelError: offline, server error, or a file whose SHA-256 prefix does not match its name.
+        ModelError: offline, server error, a folder that cannot be written, or a file whose SHA-256
+            prefix does not match its name.
     """
-    import hashlib
+    import http.client
     import urllib.error
-    import urllib.request
+
+    import torch.hub
 
     from .files import write_error
 
@@ -267,37 +325,25 @@ def download_torchvision_vgg19(
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ModelError(f"cannot save the VGG19 weights: {write_error(exc, target.parent)}") from exc
-    # A hidden temporary (removed on any failure, and by the next download after a kill).
-    partial = target.parent / f".{target.name}.download.part"
-    partial.unlink(missing_ok=True)
+    # A kill -9 mid-download leaves torch's temporary file (or the one earlier versions of this
+    # function wrote) behind; nothing else would ever remove it.
+    for stale in [*target.parent.glob(f"{target.name}.*.partial"), target.parent / f".{target.name}.download.part"]:
+        stale.unlink(missing_ok=True)
     # torchvision names files <name>-<first 8 hex digits of the SHA-256>.pth: check it before keeping.
-    expected_prefix = TORCHVISION_FILE.rsplit("-", 1)[1].split(".")[0]
-    digest = hashlib.sha256()
+    expected_prefix = target.name.rsplit("-", 1)[1].split(".")[0]
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response, open(partial, "wb") as out:
-            total = int(response.headers.get("Content-Length") or 0)
-            done = 0
-            while True:
-                chunk = response.read(1 << 20)
-                if not chunk:
-                    break
-                out.write(chunk)
-                digest.update(chunk)
-                done += len(chunk)
-                if progress_callback is not None:
-                    progress_callback(done, total)
-    except BaseException as exc:  # offline, full disk, Ctrl-C, SIGTERM: never half a file left behind
-        partial.unlink(missing_ok=True)
-        if not isinstance(exc, (urllib.error.URLError, OSError, TimeoutError)):
-            raise
+        with _hub_download_hooks(progress_callback, timeout):
+            torch.hub.download_url_to_file(url, str(target), hash_prefix=expected_prefix, progress=False)
+    except RuntimeError as exc:
+        # download_url_to_file's only RuntimeError: "invalid hash value".
+        raise ModelError("the downloaded VGG19 weights are corrupt (checksum mismatch); try again") from exc
+    except (urllib.error.URLError, TimeoutError, ConnectionError, http.client.HTTPException) as exc:
         reason = getattr(exc, "reason", exc)
         raise ModelError(
             f"could not download the VGG19 weights from {url} ({reason}); check the internet connection, "
             "or keep using the embedded weights"
         ) from exc
-    if not digest.hexdigest().startswith(expected_prefix):
-        partial.unlink(missing_ok=True)
-        raise ModelError("the downloaded VGG19 weights are corrupt (checksum mismatch); try again")
-    partial.replace(target)
+    except OSError as exc:  # the cache folder: read-only, full disk, ...
+        raise ModelError(f"cannot save the VGG19 weights: {write_error(exc, target.parent)}") from exc
     _state_dict.cache_clear()
     return target
