@@ -43,8 +43,15 @@ from ..errors import MagicBrushError, ModelError
 from ..events import Event, Finished, Metrics, Preview, Progress
 from ..limits import check_style_size
 from .defaults import DEFAULT_PRESET, OPTIMIZERS, PAINTING_WEIGHTS, PRESET_NAMES  # noqa: F401 - re-exported
+from .controls import StyleControls, refine_steps
 from .lbfgs import LBFGS
 from ..vgg import LAYER_INDEX, VGG19Features, load_vgg19
+
+# A refinement (a weight change, a warm restart) first takes a few steps at this longest side: a step
+# there costs about a quarter of one at 512 px, so the change shows on the canvas within a couple of
+# seconds; the full-size steps then refine it.
+REFINE_PREVIEW_SIDE = 256
+REFINE_PREVIEW_STEPS = 3
 
 # ----------------------------------------------------------------------------------------------------
 # Layer presets
@@ -474,8 +481,11 @@ class StyleTransfer:
         del self._content_l_stats
 
         self._x: torch.Tensor | None = None  # current picture (1, 3, h, w) 0..1 at self._x_size
+        # During a refinement's small-size steps: (full-size picture, its shrunk copy they started from).
+        self._anchor: tuple[torch.Tensor, torch.Tensor] | None = None
         self.steps_done = 0
         self.last_losses: Losses | None = None
+        self.photo_style_loss: float | None = None  # style loss of the photo itself (the first evaluation)
 
     # --- setup -------------------------------------------------------------------------------------
 
@@ -529,16 +539,21 @@ class StyleTransfer:
         return base
 
     def _rescale_current(self, size_hw: tuple[int, int]) -> torch.Tensor:
-        """Carry the current picture to a finer size: the photo at that size plus the upsampled change.
+        """The current picture carried to another size (see :meth:`_carry`)."""
+        assert self._x is not None
+        return self._carry(self._x, size_hw)
+
+    def _carry(self, x: torch.Tensor, size_hw: tuple[int, int]) -> torch.Tensor:
+        """Carry a picture to another size: the photo at that size plus the resized change.
 
         Upsampling the coarse picture alone would blur the photo's fine detail, which the content loss
         would then have to rebuild step by step; adding only the stylisation delta keeps it for free.
         """
-        assert self._x is not None
-        old_hw = tuple(self._x.shape[2:])
-        base_old = to_tensor(self._content_at(old_hw), self.engine.device)
+        if tuple(x.shape[2:]) == size_hw:
+            return x.detach()
+        base_old = to_tensor(self._content_at(tuple(x.shape[2:])), self.engine.device)
         base_new = to_tensor(self._content_at(size_hw), self.engine.device)
-        delta = F.interpolate(self._x.detach() - base_old, size=size_hw, mode="bilinear", align_corners=False)
+        delta = F.interpolate(x.detach() - base_old, size=size_hw, mode="bilinear", align_corners=False)
         return (base_new + delta).clamp(0, 1)
 
     # --- losses ------------------------------------------------------------------------------------
@@ -576,17 +591,17 @@ class StyleTransfer:
         size_hw = fit_size(*self.full_size, self.size)
         if image is not None:
             x = to_tensor(resize_rgb(image, size_hw), self.engine.device)
-        elif self._x is not None and tuple(self._x.shape[2:]) == size_hw:
-            x = self._x.detach()
-        elif self._x is not None:
-            x = self._rescale_current(size_hw)
         else:
-            x = to_tensor(self._content_at(size_hw), self.engine.device)
-        content_t, style_t = self._targets(size_hw)
+            x = self._at_final_size(self._x)
         alpha = self.preset.content_weight if content_weight is None else content_weight
         beta = self.preset.style_weight if style_weight is None else style_weight
+        return self._losses(x, alpha, beta, tv_weight)
+
+    def _losses(self, x: torch.Tensor, alpha: float, beta: float, tau: float) -> Losses:
+        """Losses of ``x`` ((1, 3, h, w) 0..1 at the finest size), without gradients."""
+        content_t, style_t = self._targets(tuple(x.shape[2:]))
         with torch.no_grad():
-            _, losses = self._loss(x, content_t, style_t, alpha, beta, tv_weight)
+            _, losses = self._loss(x, content_t, style_t, alpha, beta, tau)
         return losses
 
     # --- the optimisation --------------------------------------------------------------------------
@@ -602,28 +617,45 @@ class StyleTransfer:
         lr: float | None = None,
         preview_every: int = 10,
         blend: Sequence[float] | None = None,
+        controls: StyleControls | None = None,
+        preview_first: bool = False,
     ) -> Iterator[Event]:
         """Optimise for ``steps`` steps, yielding events; ends with ``Finished(result=full-size uint8)``.
 
         The first run goes coarse to fine through ``scales`` (steps split evenly, the remainder at the
-        finest size). Later runs are warm restarts: they start from the current picture at the finest
-        size with the new weights, reusing every cached target. One L-BFGS step is one evaluation
-        (forward + backward). Closing the generator stops between steps and keeps the picture reached.
+        finest size). Later runs are warm restarts: they refine the current picture with the new weights,
+        first a few steps at a small size (a quick preview of the change, added to the full-size picture
+        as a low-frequency correction, so the fine detail already reached is kept), then at the finest
+        size, reusing every cached target. One L-BFGS step is one evaluation (forward + backward).
+        Closing the generator stops between steps and keeps the picture reached.
+
+        With ``controls`` (the live parameter channel) the weights come from it and are re-read after
+        every step: a change refines from the current picture in the same run, exactly as a warm restart
+        would, and extends the run to at least :func:`.controls.refine_steps` more steps; ``Progress``
+        keeps counting (its total grows) instead of starting again.
 
         Args:
             steps: optimisation steps (≥ 1).
-            content_weight: α (default: the preset's).
-            style_weight: β (default: the preset's).
+            content_weight: α (default: the preset's); ignored with ``controls``.
+            style_weight: β (default: the preset's); ignored with ``controls``.
             tv_weight: τ, total-variation weight (0 = off).
             optimizer: "lbfgs" or "adam".
             lr: Adam's step size (default 5, in 0..255 pixel units); for L-BFGS it scales the first step.
-            preview_every: yield a ``Preview`` every this many steps (0 = never before the end).
-            blend: new blend weights for the styles (cached Grams reused).
+            preview_every: yield a ``Preview`` every this many steps (0 = never before the end); a
+                refinement also previews right after its small-size steps.
+            blend: new blend weights for the styles (cached Grams reused); ignored with ``controls``.
+            controls: live weights, read between steps (see :mod:`.controls`).
+            preview_first: a run from the photo previews after its first step too (a GUI shows
+                something within a step of Run).
         """
         if steps < 1:
             raise MagicBrushError(f"steps must be at least 1 (got {steps})")
         if optimizer not in OPTIMIZERS:
             raise MagicBrushError(f"unknown optimizer '{optimizer}' (use {' or '.join(OPTIMIZERS)})")
+        version = -1
+        if controls is not None:
+            version, live = controls.snapshot()
+            content_weight, style_weight, blend = live.content_weight, live.style_weight, live.blend
         alpha = self.preset.content_weight if content_weight is None else float(content_weight)
         beta = self.preset.style_weight if style_weight is None else float(style_weight)
         tau = float(tv_weight)
@@ -635,61 +667,81 @@ class StyleTransfer:
         started = time.perf_counter()
         final_hw = fit_size(*self.full_size, self.size)
         fresh = self._x is None
-        if fresh:
-            plan_sizes = [fit_size(*self.full_size, s) for s in self.scales]
-            per = steps // len(plan_sizes)
-            plan = [(hw, per) for hw in plan_sizes[:-1] if per > 0]
-            plan.append((plan_sizes[-1], steps - sum(n for _, n in plan)))
-        else:
-            plan = [(final_hw, steps)]
+        start_x = None if fresh else self._x.detach().clone()
+        plan = self._fresh_plan(steps) if fresh else self._refine_plan(steps)
+        total, done, since_preview, weight_changes = steps, 0, 0, 0
+        self._anchor = None
+        try:
+            phase = 0
+            while phase < len(plan):
+                size_hw, n_steps = plan[phase]
+                content_t, style_t = self._targets(size_hw)
+                param = (self._start_at(size_hw) * 255.0).requires_grad_(True)
+                # The optimiser works in 0..255 pixel units, as Gatys' Caffe code and neural-style do. A
+                # new optimiser on every (re)start: L-BFGS's curvature history belongs to the old weights.
+                if optimizer == "lbfgs":
+                    opt: LBFGS | torch.optim.Optimizer = LBFGS(param, first_step=20.0 if lr is None else 20.0 * lr)
+                else:
+                    opt = torch.optim.Adam([param], lr=5.0 if lr is None else lr)
+                changed = False
+                for i in range(n_steps):
+                    record: list[Losses] = []
 
-        initial = self.evaluate(content_weight=alpha, style_weight=beta, tv_weight=tau)
-        done = 0
-        for size_hw, n_steps in plan:
-            content_t, style_t = self._targets(size_hw)
-            if self._x is None:
-                x = self._initial(size_hw)
-            elif tuple(self._x.shape[2:]) != size_hw:
-                x = self._rescale_current(size_hw)
-            else:
-                x = self._x.detach().clone()
-            self._x = x.detach()
-            # The optimiser works in 0..255 pixel units, as Gatys' Caffe code and neural-style do.
-            param = (x.detach() * 255.0).requires_grad_(True)
-            # A new optimiser on every (re)start: L-BFGS's curvature history belongs to the old weights.
-            if optimizer == "lbfgs":
-                opt: LBFGS | torch.optim.Optimizer = LBFGS(param, first_step=20.0 if lr is None else 20.0 * lr)
-            else:
-                opt = torch.optim.Adam([param], lr=5.0 if lr is None else lr)
-            for _ in range(n_steps):
-                record: list[Losses] = []
+                    def closure() -> torch.Tensor:
+                        param.grad = None
+                        loss, losses = self._loss(param / 255.0, content_t, style_t, alpha, beta, tau)
+                        loss.backward()
+                        record.append(losses)
+                        return loss
 
-                def closure() -> torch.Tensor:
-                    param.grad = None
-                    total, losses = self._loss(param / 255.0, content_t, style_t, alpha, beta, tau)
-                    total.backward()
-                    record.append(losses)
-                    return total
-
-                opt.step(closure)
-                if optimizer == "adam":
-                    # Adam has no curvature model to keep it sane: keep pixels in range.
-                    with torch.no_grad():
-                        param.clamp_(0, 255)
-                if not all(map(math.isfinite, record[-1].as_dict().values())):
-                    # self._x still holds the last good picture: a later run can go on from it.
-                    raise MagicBrushError("the optimisation diverged (loss is not finite); lower the weights or lr")
-                self._x = param.detach() / 255.0
-                done += 1
-                self.steps_done += 1
-                self.last_losses = record[-1]
-                label = f"{size_hw[1]}×{size_hw[0]}"
-                yield Progress(done, steps, f"step {done}/{steps} at {label}")
-                yield Metrics(self.steps_done, record[-1].as_dict(), kind="style")
-                if preview_every and done % preview_every == 0 and done < steps:
-                    yield Preview(self.current(), self.steps_done, f"step {done}/{steps}")
+                    opt.step(closure)
+                    if optimizer == "adam":
+                        # Adam has no curvature model to keep it sane: keep pixels in range.
+                        with torch.no_grad():
+                            param.clamp_(0, 255)
+                    if not all(map(math.isfinite, record[-1].as_dict().values())):
+                        # self._x still holds the last good picture: a later run can go on from it.
+                        raise MagicBrushError("the optimisation diverged (loss is not finite); lower the weights or lr")
+                    if self.photo_style_loss is None:
+                        # The first evaluation is of the photo: how far the style got is read against it.
+                        self.photo_style_loss = record[0].style
+                    self._x = param.detach() / 255.0
+                    done += 1
+                    since_preview += 1
+                    self.steps_done += 1
+                    self.last_losses = record[-1]
+                    what = "refining with the new weights" if self._anchor is not None else "step"
+                    yield Progress(done, total, f"{what} {done}/{total} at {size_hw[1]}×{size_hw[0]}")
+                    yield Metrics(self.steps_done, record[-1].as_dict(), kind="style")
+                    last_of_phase = i == n_steps - 1
+                    if controls is not None and controls.version != version:
+                        version, live = controls.snapshot()
+                        alpha, beta = live.content_weight, live.style_weight
+                        if live.blend is not None:
+                            self.set_blend(live.blend)
+                        weight_changes += 1
+                        remaining = max(total - done, refine_steps(steps))
+                        total = done + remaining
+                        plan, phase, changed = self._replan(plan, phase, i + 1, remaining), 0, True
+                        break
+                    if self._anchor is not None and last_of_phase:
+                        # The small-size steps of a refinement are done: show them on the full picture.
+                        since_preview = 0
+                        yield Preview(self._image(self._anchored()), self.steps_done, f"step {done}/{total}")
+                    elif done < total and ((preview_first and fresh and done == 1) or (preview_every and since_preview >= preview_every)):
+                        since_preview = 0
+                        yield Preview(self.current(), self.steps_done, f"step {done}/{total}")
+                if not changed:
+                    phase += 1
+        finally:
+            if self._anchor is not None:
+                # Stopped during the small-size steps: keep the full-size picture (plus what they did).
+                self._x = self._anchored()
+                self._anchor = None
         self._x = self._x.detach()
         final = self.evaluate(content_weight=alpha, style_weight=beta, tv_weight=tau)
+        # Evaluated after the run, not before: the first preview comes one forward pass sooner.
+        initial = self._losses(self._at_final_size(start_x), alpha, beta, tau)
         self.last_losses = final
         result = self.result()
         seconds = time.perf_counter() - started
@@ -700,8 +752,91 @@ class StyleTransfer:
             "losses_initial": initial.as_dict(),
             "losses_final": final.as_dict(),
             "warm_restart": not fresh,
+            "weight_changes": weight_changes,
         }
         yield Finished(result=result, summary=summary)
+
+    # --- the plan of a run: which sizes, how many steps at each ------------------------------------
+
+    def _fresh_plan(self, steps: int) -> list[tuple[tuple[int, int], int]]:
+        """Coarse to fine through ``scales``: steps split evenly, the remainder at the finest size."""
+        sizes = [fit_size(*self.full_size, s) for s in self.scales]
+        per = steps // len(sizes)
+        plan = [(hw, per) for hw in sizes[:-1] if per > 0]
+        plan.append((sizes[-1], steps - sum(n for _, n in plan)))
+        return plan
+
+    def _refine_plan(self, steps: int) -> list[tuple[tuple[int, int], int]]:
+        """A refinement of the current picture: a few small-size steps (a quick preview), then full size."""
+        final_hw = fit_size(*self.full_size, self.size)
+        preview_hw = fit_size(*self.full_size, min(REFINE_PREVIEW_SIDE, self.size))
+        if preview_hw == final_hw or steps <= REFINE_PREVIEW_STEPS:
+            return [(final_hw, steps)]
+        return [(preview_hw, REFINE_PREVIEW_STEPS), (final_hw, steps - REFINE_PREVIEW_STEPS)]
+
+    def _replan(self, plan: list[tuple[tuple[int, int], int]], phase: int, steps_done_in_phase: int,
+                remaining: int) -> list[tuple[tuple[int, int], int]]:
+        """The plan after a weight change, ``remaining`` steps in all.
+
+        During a run's coarse phases the plan goes on (the finest phase takes the extra steps): those
+        steps are cheap and the change will show at the next preview. At the finest size (or during a
+        refinement's small-size steps) it becomes a refinement.
+        """
+        final_hw = fit_size(*self.full_size, self.size)
+        here = plan[phase][0]
+        if here != final_hw and self._anchor is None:
+            rest = [(here, plan[phase][1] - steps_done_in_phase)] + plan[phase + 1:]
+            rest = [(hw, n) for hw, n in rest if n > 0 and hw != final_hw]
+            coarse = sum(n for _, n in rest)
+            if coarse < remaining:
+                return rest + [(final_hw, remaining - coarse)]
+        return self._refine_plan(remaining)
+
+    def _start_at(self, size_hw: tuple[int, int]) -> torch.Tensor:
+        """The picture a phase starts from at ``size_hw``: (1, 3, h, w) 0..1, detached.
+
+        From the photo (first phase of a fresh run); the current picture (same size); the full-size
+        picture with the small-size steps' change added (back up from a refinement preview); the
+        current picture shrunk, remembered as the anchor (down to a refinement preview); or the coarse
+        picture carried up (:meth:`_rescale_current`).
+        """
+        if self._x is None:
+            x = self._initial(size_hw)
+        elif tuple(self._x.shape[2:]) == size_hw:
+            x = self._x.detach().clone()
+        elif self._anchor is not None and tuple(self._anchor[0].shape[2:]) == size_hw:
+            x = self._anchored()
+            self._anchor = None
+        elif size_hw[0] < self._x.shape[2] and self._anchor is None:
+            small = F.interpolate(self._x.detach(), size=size_hw, mode="bilinear", align_corners=False,
+                                  antialias=True).clamp(0, 1)
+            self._anchor = (self._x.detach().clone(), small.clone())
+            x = small
+        else:
+            x = self._rescale_current(size_hw)
+        self._x = x.detach()
+        return x.detach()
+
+    def _anchored(self) -> torch.Tensor:
+        """The full-size picture a refinement started from, plus the change its small-size steps made
+        (upsampled): (1, 3, H, W) 0..1. The fine detail already reached is kept."""
+        assert self._anchor is not None and self._x is not None
+        full, small_start = self._anchor
+        delta = F.interpolate(self._x.detach() - small_start, size=tuple(full.shape[2:]), mode="bilinear",
+                              align_corners=False)
+        return (full + delta).clamp(0, 1)
+
+    def _at_final_size(self, x: torch.Tensor | None) -> torch.Tensor:
+        """A picture (default: the photo) at the finest optimisation size: (1, 3, h, w) 0..1, detached."""
+        size_hw = fit_size(*self.full_size, self.size)
+        if x is None:
+            return to_tensor(self._content_at(size_hw), self.engine.device)
+        return self._carry(x, size_hw)
+
+    def _image(self, x: torch.Tensor) -> np.ndarray:
+        """A (1, 3, h, w) picture as (h, w, 3) uint8 RGB, with the photo's colours when preserving them."""
+        out = to_uint8(x)
+        return self._recolor(out, out.shape[:2]) if self.preserve_colors else out
 
     # --- results -----------------------------------------------------------------------------------
 
@@ -709,10 +844,7 @@ class StyleTransfer:
         """The current picture at the optimisation size: (h, w, 3) uint8 (the photo before any run)."""
         if self._x is None:
             return resize_rgb(self._content_full, fit_size(*self.full_size, self.size))
-        out = to_uint8(self._x)
-        if self.preserve_colors:
-            return self._recolor(out, out.shape[:2])
-        return out
+        return self._image(self._anchored() if self._anchor is not None else self._x)
 
     def _recolor(self, grey_rgb: np.ndarray, size_hw: tuple[int, int]) -> np.ndarray:
         """Stylised luminance (grey (h, w, 3) uint8) + the photo's a*b* at ``size_hw`` -> RGB uint8."""
