@@ -34,7 +34,7 @@ def test_normalised_terms_do_not_depend_on_the_optimisation_size():
     assert large.content == pytest.approx(small.content, rel=0.25)
     assert large.style == pytest.approx(small.style, rel=0.25)
     raw_small, raw_large = _losses_at(engine, 48, "gatys-sum"), _losses_at(engine, 96, "gatys-sum")
-    # The seed's sum grows with the number of positions (4x the pixels): its weights mean less at 96 px.
+    # A raw sum grows with the number of positions (4x the pixels): its weights mean less at 96 px.
     assert raw_large.content / raw_small.content > 3.0
 
 
@@ -45,7 +45,7 @@ def test_normalised_terms_are_relative_errors():
     zeros = torch.zeros(1, 8, 6, 5)
     assert float(gatys.content_loss(zeros, target) / gatys.content_norm(target, preset)) == pytest.approx(1.0)
     assert float(gatys.style_layer_loss(zeros, gram_target) / gatys.gram_norm(gram_target, preset)) == pytest.approx(1.0)
-    # The seed's presets keep the raw sums.
+    # The ``seed`` preset (the PyTorch tutorial's layers) keeps the raw sums.
     assert gatys.content_norm(target, gatys.PRESETS["seed"]) == 1.0 == gatys.gram_norm(gram_target, gatys.PRESETS["seed"])
 
 

@@ -1,13 +1,13 @@
 """Chroma calibration: one gain on predicted a*b*, fitted on a training run's validation photos.
 
-A colorizer trained with a strong L1 term regresses towards the average colour of what it is unsure
-of, so its raw output is greyer than real photos (the seeds' "results greyer than the original", users'
-"washed-out"). A single gain on a*b*, chosen on held-out validation photos to maximise the same
-selection score that ranks checkpoints (fidelity minus the gap to real colourfulness), restores
-saturation without retraining. The photos go through the real inference pipeline (render size, guided
-upsampling onto full-resolution L), so the gain is fitted on exactly what users will get. It is stored
-in the checkpoint (``inference.chroma_gain``) and applied by the colorizer; the user's colour-strength
-slider multiplies on top of it.
+A colorizer trained with a strong L1 term regresses towards the average colour of what it is unsure of, so
+its raw output is greyer than real photos (the desaturation Zhang et al. 2016, "Colorful Image
+Colorization", show for regression losses; users' "washed-out"). A single gain on a*b*, chosen on held-out
+validation photos to maximise the same selection score that ranks checkpoints (fidelity minus the gap to
+real colourfulness), restores saturation without retraining. The photos go through the real inference
+pipeline (render size, guided upsampling onto full-resolution L), so the gain is fitted on exactly what
+users will get. It is stored in the checkpoint (``inference.chroma_gain``) and applied by the colorizer; the
+user's colour-strength slider multiplies on top of it.
 """
 
 from __future__ import annotations

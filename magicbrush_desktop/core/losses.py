@@ -1,7 +1,10 @@
 """Adversarial losses (vanilla BCE and LSGAN) with optional soft and noisy labels, and the pixel loss.
 
-Seed 001 found soft, noisy labels helped balance D and G: targets are drawn from a band around 0 or 1
-(``soft``), and a small share of the discriminator's labels are flipped (``noisy``).
+Soft and noisy labels keep the discriminator from becoming certain too early, which would starve the
+generator of gradient: targets are drawn from a band around 0 or 1 (``soft``; a two-sided form of the
+label smoothing of Salimans et al. 2016, "Improved Techniques for Training GANs"), and a small share of
+the discriminator's labels are flipped (``noisy``; one of the tricks collected in Chintala et al.'s
+"How to Train a GAN?", NIPS 2016 workshop).
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ class GANLoss(nn.Module):
     """Adversarial loss on discriminator logits.
 
     Args:
-        mode: "vanilla" (BCE with logits, as in the seeds) or "lsgan" (least squares).
+        mode: "vanilla" (BCE with logits: the original GAN loss, Goodfellow et al. 2014, as pix2pix
+            uses it) or "lsgan" (least squares, Mao et al. 2017).
         soft_labels: real targets in [1 - soft_band, 1], fake in [0, soft_band] (discriminator only).
         flip_prob: probability of swapping a discriminator target (noisy labels).
     """

@@ -3,13 +3,15 @@
 Generators map normalised lightness (N, 1, H, W) in [-1, 1] to normalised chroma (N, 2, H, W) in
 [-1, 1] (tanh). Discriminators judge (L, ab) pairs (N, 3, H, W) and return logits.
 
-- ``resunet``: seed 000's ResU-Net: residual blocks + max-pooling down, residual blocks + upsampling up,
+- ``resunet``: a residual U-Net (U-Net, Ronneberger et al. 2015, built of residual blocks, He et al.
+  2016): residual blocks + max-pooling down, residual blocks + upsampling up,
   skip connections. Trained from scratch.
 - ``vgg_resunet``: the same residual decoder with skip connections, on an ImageNet VGG19 encoder
   (frozen or fine-tuned). Pretrained features are the main lever for semantic colour on a CPU budget.
 - ``unet``: pix2pix's U-Net (strided convolutions down, transposed convolutions up).
 - ``patchgan``: pix2pix's 70x70 PatchGAN: a grid of real/fake logits, one per overlapping patch.
-- ``global``: seed 000's discriminator: conv layers, global average pooling, a fully connected layer.
+- ``global``: a whole-image discriminator: DCGAN-style strided convolutions (Radford et al. 2016), global
+  average pooling, a fully connected layer; one logit per picture where PatchGAN gives one per patch.
 """
 
 from __future__ import annotations
@@ -89,7 +91,7 @@ def _pad_to_multiple(x: torch.Tensor, multiple: int) -> tuple[torch.Tensor, tupl
 
 
 class ResUNet(nn.Module):
-    """Seed 000's ResU-Net, from scratch.
+    """A residual U-Net (Ronneberger et al. 2015 with He et al. 2016's residual blocks), from scratch.
 
     Args:
         base: channels of the first level (doubles at each of ``depth`` poolings, capped at 8x).
@@ -276,7 +278,8 @@ class PatchDiscriminator(nn.Module):
 
 
 class GlobalDiscriminator(nn.Module):
-    """Seed 000's CNN discriminator: conv layers, global average pooling, one FC layer.
+    """A whole-image CNN discriminator: DCGAN-style 4x4 stride-2 convolutions with LeakyReLU 0.2
+    (Radford et al. 2016), global average pooling, one FC layer.
 
     (N, 3, H, W) -> (N, 1) logits.
     """

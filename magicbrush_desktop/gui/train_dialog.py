@@ -72,7 +72,7 @@ NETWORKS = {"vgg_resunet": "VGG ResU-Net (best, pretrained encoder)", "resunet":
 
 
 def _default(name: str) -> Any:
-    """The core's default for a TrainConfig field (the seeds' hyper-parameters live there, not here)."""
+    """The core's default for a TrainConfig field (the hyper-parameters and their sources live there)."""
     for f in fields(TrainConfig):
         if f.name == name:
             return f.default

@@ -38,7 +38,8 @@ LOOK_WEIGHTS: dict[str, tuple[float, float]] = {
 # Paintings (the pack, the user's own): one default for all.
 PAINTING_WEIGHTS: tuple[float, float] = (1.0, 2.5)
 
-# The seed's raw-sum presets keep their historical defaults.
+# The raw-sum presets (``seed``: the PyTorch tutorial's shallow layers; ``gatys-sum``) keep the weights
+# they were introduced with: a raw sum grows with the image size, so no one pair suits every size.
 RAW_PRESET_WEIGHTS: dict[str, tuple[float, float]] = {"seed": (1.0, 1e3), "gatys-sum": (1.0, 1e4)}
 
 

@@ -1,11 +1,11 @@
 """L-BFGS with exactly one loss evaluation per step and a sensible first step.
 
-torch's ``optim.LBFGS`` without line search makes its first step 1/|g|₁ long (L1 norm of the move ≤ 1).
-With the seeds' loss, whose values reach 10¹⁵, that first move is a few hundred-thousandths of a grey
-level; the gradient change it produces is rounding noise, the curvature estimate built from it is
-garbage, and the second step flies off to ±10⁸. This version takes a steepest-descent first step
-scaled so the largest pixel change is ``first_step`` (in the parameter's units), then standard
-two-loop L-BFGS (Nocedal & Wright, Alg. 7.4) with H₀ = sᵀy / yᵀy, no line search, and a cap on
+torch's ``optim.LBFGS`` without line search makes its first step 1/|g|₁ long (L1 norm of the move ≤ 1). With
+the raw-sum loss (the ``seed`` and ``gatys-sum`` presets), whose values reach 10¹⁵, that first move is a few
+hundred-thousandths of a grey level; the gradient change it produces is rounding noise, the curvature
+estimate built from it is garbage, and the second step flies off to ±10⁸. This version takes a
+steepest-descent first step scaled so the largest pixel change is ``first_step`` (in the parameter's units),
+then standard two-loop L-BFGS (Nocedal & Wright, Alg. 7.4) with H₀ = sᵀy / yᵀy, no line search, and a cap on
 the largest per-pixel move as a guard against a bad curvature pair.
 """
 

@@ -1,8 +1,9 @@
 """Built-in looks: style images drawn by our own code, so the gallery works with no download.
 
-The seeds' gallery names Picasso, comic and watercolour looks whose usual example images are not free to
-ship; these generators stand in for them. Each look is a deterministic picture (fixed random seed) fed to
-Gatys like any painting: what matters is its texture statistics (strokes, edges, palette), not a subject.
+Picasso, comic and watercolour are the looks people expect of a style gallery, but their usual example
+images are not free to ship; these generators stand in for them. Each look is a deterministic picture (fixed
+random seed) fed to Gatys like any painting: what matters is its texture statistics (strokes, edges,
+palette), not a subject.
 
 All generators return (size, size, 3) uint8 RGB and use only numpy and OpenCV.
 """
@@ -132,7 +133,7 @@ def pencil(size: int = LOOK_SIZE, seed: int = 4) -> np.ndarray:
 def cubist(size: int = LOOK_SIZE, seed: int = 5) -> np.ndarray:
     """Cubist facets: overlapping angular planes in ochre, brown, grey-blue, each shaded across, with dark edges.
 
-    Stands in for the seeds' "Picasso" look (Analytic Cubism palette), drawn from scratch.
+    Stands in for a "Picasso" look (Analytic Cubism palette; ``picasso`` finds it), drawn from scratch.
     """
     rng = np.random.default_rng(seed)
     palette = np.array(
