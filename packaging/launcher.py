@@ -191,12 +191,14 @@ def _check_torch() -> str:
 def _colorize_sample(workdir: Path, model: str | Path | None) -> str:
     from magicbrush_desktop.core.colorize import Colorizer
     from magicbrush_desktop.core.imageio import read_photo, save_image
+    from magicbrush_desktop.core.pipeline import colorize_job, run_to_end
     from magicbrush_desktop.core.samples import sample_photo_path
 
     source = sample_photo_path()
     photo = read_photo(source)
     colorizer = Colorizer.load(model, device="cpu")
-    rgb = colorizer.colorize(photo)
+    # The app's own colorize job, so the self-test checks the path the window and the CLI take.
+    rgb = run_to_end(colorize_job(photo, colorizer)).result.rgb
     target = save_image(workdir / "colorized.png", rgb, like=photo)
     written = read_photo(target)
     if written.size != photo.size:
@@ -207,8 +209,8 @@ def _colorize_sample(workdir: Path, model: str | Path | None) -> str:
 def _style_steps(steps: int) -> str:
     import numpy as np
 
-    from magicbrush_desktop.core.events import Finished
     from magicbrush_desktop.core.imageio import read_photo
+    from magicbrush_desktop.core.pipeline import run_to_end
     from magicbrush_desktop.core.samples import sample_photo_path
     from magicbrush_desktop.core.style.gatys import StyleEngine, StyleTransfer, fit_size, resize_rgb
 
@@ -216,10 +218,7 @@ def _style_steps(steps: int) -> str:
     photo = read_photo(sample_photo_path()).rgb
     content = resize_rgb(photo, fit_size(*photo.shape[:2], 64))
     session = StyleTransfer(StyleEngine("cpu"), content, [look], size=64)  # the app's default precision
-    result = None
-    for event in session.run(steps, preview_every=0):
-        if isinstance(event, Finished):
-            result = event.result
+    result = run_to_end(session.run(steps, preview_every=0)).result
     if result is None or result.shape != content.shape or result.dtype != np.uint8:
         raise RuntimeError("style transfer finished without a picture of the photo's size")
     losses = session.last_losses

@@ -98,6 +98,40 @@ def test_train_evaluate_and_models(tmp_path, colour_folder, capsys):
     assert main(["train", str(colour_folder), "--out", str(run), "--epochs", "2", "--resume"]) == 0
 
 
+def test_stylize_colorize_first_uses_the_model_and_render_size_given(tmp_path, tiny_model, monkeypatch, capsys):
+    from magicbrush_desktop.core.colorize import Colorizer
+    from magicbrush_desktop.core.provenance import read_provenance
+    from magicbrush_desktop.core.style import gatys
+
+    from .conftest import tiny_style_engine
+
+    engine = tiny_style_engine()  # built before the patch (it uses the real StyleEngine)
+    monkeypatch.setattr(gatys, "StyleEngine", lambda *a, **k: engine)
+    sizes: list[int | None] = []
+    predict = Colorizer.predict
+
+    def spy(self, photo, render_size=None):  # noqa: ANN001, ANN202 - records what the CLI passed on
+        sizes.append(render_size)
+        return predict(self, photo, render_size)
+
+    monkeypatch.setattr(Colorizer, "predict", spy)
+    grey = tmp_path / "grey.png"
+    Image.fromarray(make_colour_image(48, 40, seed=3)).convert("L").save(grey)
+    out = tmp_path / "painted.png"
+    code = main(["stylize", str(grey), "--style", "comic", "-o", str(out), "--size", "32", "--steps", "1",
+                 "--colorize-first", "--model", str(tiny_model), "--render-size", "96", "--device", "cpu"])
+    assert code == 0, capsys.readouterr().err
+    assert sizes == [96]
+    description = read_provenance(out.read_bytes())["description"]
+    assert "with the model tiny" in description and "Colorized and stylized" in description
+    assert Image.open(out).size == (48, 40)
+    # Without --colorize-first the colorizer options would change nothing: said, not ignored.
+    assert main(["stylize", str(grey), "--style", "comic", "-o", str(tmp_path / "o2.png"), "--size", "32",
+                 "--steps", "1", "--model", str(tiny_model)]) == 1
+    assert "--colorize-first" in capsys.readouterr().err
+    assert not (tmp_path / "o2.png").exists()
+
+
 def test_console_script_entry_point_runs_cli():
     result = subprocess.run([sys.executable, "-m", "magicbrush_desktop", "--version"], cwd=REPO,
                             capture_output=True, text=True, timeout=120)

@@ -12,7 +12,7 @@ from magicbrush_desktop.core.dataset import lab_batch
 from magicbrush_desktop.core.degrade import degrade_batch, degrade_sample
 from magicbrush_desktop.core.evaluate import evaluate
 from magicbrush_desktop.core.colorize import Colorizer
-from magicbrush_desktop.core.events import Finished
+from magicbrush_desktop.core.pipeline import run_to_end
 from magicbrush_desktop.core.train import train
 
 from .conftest import make_colour_image
@@ -90,8 +90,7 @@ def test_degrade_sample_adds_scanned_border_somewhere():
 
 
 def test_train_from_an_existing_model_starts_from_its_weights(colour_folder, tmp_path):
-    first = [e for e in train(tiny_config(colour_folder, tmp_path / "a"))][-1]
-    assert isinstance(first, Finished)
+    first = run_to_end(train(tiny_config(colour_folder, tmp_path / "a")))
     start = load_checkpoint(first.result)
     # One step at a vanishing learning rate keeps the weights (Adam moves each by about lr).
     events = list(train(tiny_config(colour_folder, tmp_path / "b", generator="unet", init=str(first.result),

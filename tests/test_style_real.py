@@ -10,7 +10,7 @@ from PIL import Image
 from skimage import data
 
 from magicbrush_desktop.cli import main
-from magicbrush_desktop.core.events import Finished
+from magicbrush_desktop.core.pipeline import run_to_end
 from magicbrush_desktop.core.style.gatys import StyleEngine, StyleTransfer
 from magicbrush_desktop.core.style.looks import stained_glass
 
@@ -24,7 +24,7 @@ def engine() -> StyleEngine:
 def test_real_weights_style_loss_halves_and_content_stays(engine):
     photo = data.astronaut()
     session = StyleTransfer(engine, photo, [stained_glass(256)], size=128)
-    done = [e for e in session.run(25, style_weight=100.0) if isinstance(e, Finished)][0]
+    done = run_to_end(session.run(25, style_weight=100.0))
     ini, fin = done.summary["losses_initial"], done.summary["losses_final"]
     assert fin["style"] < 0.5 * ini["style"]
     # Content bound: the result stays closer to the photo (in relu4_2 features) than the painting itself

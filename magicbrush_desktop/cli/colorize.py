@@ -10,7 +10,7 @@ from pathlib import Path
 # its heavy modules when it runs.
 from ..core.defaults import DEFAULT_RENDER_SIZE, SAVE_FORMATS
 from ..core.errors import MagicBrushError
-from .common import add_device_option, graceful_interrupt, render_size_arg, strength_arg
+from .common import add_device_option, render_size_arg, run_with_progress, strength_arg
 
 
 def _quality(text: str) -> int:
@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..core.batch import plan_batch, run_batch
     from ..core.colorize import Colorizer
-    from ..core.events import FileDone, Finished
+    from ..core.pipeline import colorize_job, run_to_end
     from ..core.provenance import Provenance
     from ..core.samples import sample_photo_path
 
@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
         return _run_ray(args, items)
     colorizer = Colorizer.load(args.model, args.device)
 
-    from ..core.hints import colorize_with_hints, hints_for_photo
+    from ..core.hints import hints_for_photo
 
     hints_file = getattr(args, "hints", None)
     if hints_file is not None and (len(items) != 1 or getattr(args, "no_hints", False)):
@@ -94,7 +94,8 @@ def run(args: argparse.Namespace) -> int:
         hints, message = hints_for_photo(photo, hints_file, use_sidecar=not getattr(args, "no_hints", False))
         if message:
             tqdm.write(f"{photo.path.name if photo.path else 'photo'}: {message}", file=sys.stderr)
-        return colorize_with_hints(colorizer, photo, hints, args.render_size, args.strength)
+        job = colorize_job(photo, colorizer, render_size=args.render_size, strength=args.strength, hints=hints)
+        return run_to_end(job).result.rgb
 
     job = run_batch(items, process, skip_existing=args.skip_existing, fmt=args.format, quality=args.quality,
                     provenance=Provenance(model=colorizer.name, strength=args.strength),
@@ -132,34 +133,29 @@ def _report(args: argparse.Namespace, items: list, job) -> int:  # noqa: ANN001 
     """Show a batch job's progress (bar with ETA), then its summary; the exit code."""
     from tqdm import tqdm
 
-    from ..core.events import FileDone, Finished
+    from ..core.events import Event, FileDone
 
-    failed: list[tuple[str, str]] = []
     written = 0
-    stopped_by: str | None = None
-    not_done: list[str] = []
-    with graceful_interrupt() as stop, tqdm(total=len(items), unit="photo", disable=None) as bar:
-        try:
-            for event in job:
-                if isinstance(event, FileDone):
-                    bar.update(1)
-                    if event.error:
-                        bar.write(f"failed: {event.source.name}: {event.error}")
-                    elif not event.skipped:
-                        written += 1
-                        if event.note:
-                            bar.write(f"{event.source.name}: {event.note}")
-                    if stop.requested:
-                        break
-                elif isinstance(event, Finished):
-                    failed = event.summary["failed"]
-                    stopped_by = event.summary.get("stopped")
-                    not_done = event.summary.get("not_done", [])
-        finally:
-            job.close()
-    if stop.requested:
+
+    def on_event(event: Event, _bar: object) -> None:
+        nonlocal written
+        if not isinstance(event, FileDone):
+            return
+        if event.error:
+            tqdm.write(f"failed: {event.source.name}: {event.error}")
+        elif not event.skipped:
+            written += 1
+            if event.note:
+                tqdm.write(f"{event.source.name}: {event.note}")
+
+    outcome = run_with_progress(job, unit="photo", total=len(items), on_event=on_event)
+    if outcome.stopped:
         print(f"Stopped: {written} photo(s) written to {args.out}.", file=sys.stderr)
         return 130
+    summary = outcome.finished.summary if outcome.finished is not None else {}
+    failed: list[tuple[str, str]] = summary.get("failed", [])
+    stopped_by: str | None = summary.get("stopped")
+    not_done: list[str] = summary.get("not_done", [])
     if stopped_by:
         print(f"Stopped: {stopped_by}. {written} photo(s) written to {args.out}; {len(not_done)} not tried:",
               file=sys.stderr)

@@ -1,14 +1,21 @@
-"""Pieces every subcommand shares: graceful Ctrl-C (and SIGTERM) and common options."""
+"""Pieces every subcommand shares: graceful Ctrl-C (and SIGTERM), the progress bar over a core job, and
+common options."""
 
 from __future__ import annotations
 
 import argparse
 import signal
 import sys
-from contextlib import contextmanager
-from typing import Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, TextIO
 
 from ..core.defaults import DEVICE_CHOICES, MAX_RENDER_SIZE, MIN_RENDER_SIZE
+
+if TYPE_CHECKING:  # numpy (events) and tqdm are imported when a job runs: --help must stay light
+    from tqdm import tqdm
+
+    from ..core.events import Event, Finished
 
 
 def strength_arg(text: str) -> float:
@@ -61,3 +68,89 @@ def graceful_interrupt() -> Iterator[StopRequest]:
 def add_device_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto",
                         help="where to compute: auto uses CUDA when present (default: auto)")
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """How :func:`run_with_progress` ended: the job's ``Finished`` (None if it never came) and whether
+    the user asked it to stop (Ctrl-C or SIGTERM)."""
+
+    finished: Finished | None
+    stopped: bool
+
+
+def run_with_progress(
+    job: Iterable[Event],
+    *,
+    unit: str = "step",
+    total: int | None = None,
+    describe: bool = False,
+    quiet: bool = False,
+    file: TextIO | None = None,
+    interruptible: bool = True,
+    on_event: Callable[[Event, tqdm | None], None] | None = None,
+) -> JobOutcome:
+    """Run a core job generator with a tqdm bar (ETA) driven by its ``Progress`` events; every
+    subcommand's jobs run through here.
+
+    The bar shows on a terminal only (tqdm's ``disable=None``), never with ``quiet``.
+
+    Args:
+        job: the core job's event generator; always closed at the end, so its ``finally`` blocks run
+            (temporary files removed, a training run's ``last.pt`` saved).
+        unit: what the bar counts ("photo", "step").
+        total: the bar's total from the start; ``Progress`` with another total is then a sub-job's count
+            (colorize-first's three steps, one run of a tune) and leaves the bar alone. Without it the
+            bar appears with the first ``Progress`` that has a total, starting at its ``done`` (a
+            resumed training run starts where it stopped), and follows the total.
+        describe: show each ``Progress`` message as the bar's description.
+        quiet: no bar and no message lines (``--json``, a silent torchrun rank).
+        file: where the bar is drawn (default: tqdm's, standard error).
+        interruptible: the first Ctrl-C or SIGTERM stops the job after the current event
+            (:func:`graceful_interrupt`); otherwise Ctrl-C interrupts as usual.
+        on_event: sees every event after the bar was updated, with the bar (None while there is none),
+            for what a subcommand adds: a postfix, a line per failed file.
+    Returns:
+        The :class:`JobOutcome`.
+    """
+    from tqdm import tqdm
+
+    from ..core.events import Finished, Progress
+
+    def new_bar(bar_total: int | None, initial: int = 0) -> tqdm:
+        return tqdm(total=bar_total, initial=initial, unit=unit, disable=True if quiet else None, file=file)
+
+    bar = new_bar(total) if total is not None else None
+    finished: Finished | None = None
+    guard = graceful_interrupt() if interruptible else nullcontext(StopRequest())
+    with guard as stop:
+        try:
+            for event in job:
+                if isinstance(event, Progress):
+                    if event.total and (total is None or event.total == total):
+                        if bar is None:
+                            bar = new_bar(event.total, event.done)
+                        elif event.total != bar.total or event.done < bar.n:
+                            # A new phase (training's photo scan, then its steps): start the bar and its
+                            # ETA again from here, counting only what this phase still has to do.
+                            bar.reset(total=event.total)
+                            bar.initial = bar.n = bar.last_print_n = event.done
+                            bar.refresh()
+                        bar.update(event.done - bar.n)
+                        if describe:
+                            bar.set_description(event.message)
+                    elif not event.total and event.message and not quiet:
+                        tqdm.write(event.message, file=sys.stderr)  # a note, e.g. a photo skipped
+                elif isinstance(event, Finished):
+                    finished = event
+                if on_event is not None:
+                    on_event(event, bar)
+                if stop.requested:
+                    break
+        finally:
+            close = getattr(job, "close", None)
+            if close is not None:
+                close()
+            if bar is not None:
+                bar.close()
+    return JobOutcome(finished, stop.requested)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 # Light imports only: the parser (and --help) must not wait for torch; run() imports the rest.
 from ..core.defaults import DEFAULT_RENDER_SIZE
-from .common import add_device_option, render_size_arg, strength_arg
+from .common import add_device_option, render_size_arg, run_with_progress, strength_arg
 
 
 def _limit(text: str) -> int:
@@ -35,27 +35,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     from ..core.colorize import Colorizer
     from ..core.evaluate import evaluate
-    from ..core.events import Finished, Progress
 
     if args.per_image is not None:  # before any work: never over an existing file unless asked
         from ..core.files import check_output_file
 
         check_output_file(args.per_image, overwrite=args.overwrite)
     colorizer = Colorizer.load(args.model, args.device)
-    summary: dict = {}
-    result = None
-    with tqdm(unit="photo", disable=None) as bar:
-        for event in evaluate(colorizer, args.folder, args.render_size, args.strength, args.limit):
-            if isinstance(event, Progress):
-                bar.total = event.total
-                bar.n = event.done
-                bar.refresh()
-            elif isinstance(event, Finished):
-                result, summary = event.result, event.summary
+    # Not interruptible: Ctrl-C ends an evaluation at once; it writes nothing a graceful stop could keep.
+    outcome = run_with_progress(evaluate(colorizer, args.folder, args.render_size, args.strength, args.limit),
+                                unit="photo", interruptible=False)
+    result = outcome.finished.result if outcome.finished is not None else None
+    summary: dict = outcome.finished.summary if outcome.finished is not None else {}
     if args.per_image and result is not None:
         keys = list(result.per_image[0]) if result.per_image else []
         lines = [",".join(keys)] + [",".join(str(r[k]) for k in keys) for r in result.per_image]

@@ -16,11 +16,9 @@ from ..core.limits import check_style_size
 from ..core.style.defaults import (
     DEFAULT_PRESET, DEFAULT_SIZE, DEFAULT_STEPS, LOOK_INFO, OPTIMIZERS, PRESET_NAMES, blended_weights,
 )
-from .common import add_device_option, graceful_interrupt
+from .common import add_device_option, render_size_arg, run_with_progress
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from ..core.style.gallery import Gallery
 
 
@@ -83,6 +81,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--preserve-colors", action="store_true", help="keep the photo's colours (luminance-only transfer)")
     p.add_argument("--colorize-first", action="store_true",
                    help="colorize the photo with the colorizer first, then stylize the colour result")
+    p.add_argument("--model", default=None, metavar="NAME|PATH",
+                   help="with --colorize-first: the colorizer model name or .pt file (default: shipped)")
+    p.add_argument("--render-size", type=render_size_arg, default=None, metavar="N",
+                   help="with --colorize-first: longest side the colours are predicted at "
+                   "(default: as magicbrush colorize)")
     p.add_argument("--init", choices=("content", "noise"), default="content", help="starting picture (default content)")
     p.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="auto",
                    help="VGG arithmetic: auto uses bfloat16 on CPUs with native support (default auto)")
@@ -115,7 +118,7 @@ def _input_files(args: argparse.Namespace, gallery: Gallery) -> list[Path]:
         from ..core.models import resolve_model
 
         try:
-            files.append(resolve_model(None))
+            files.append(resolve_model(args.model))
         except MagicBrushError:
             pass  # reported when the colorizer loads
     return files
@@ -126,15 +129,6 @@ def _same_file(a: Path, b: Path) -> bool:
         return a.resolve() == b.resolve() or (b.exists() and a.samefile(b))
     except OSError:
         return False
-
-
-def _colorize(photo, device: str) -> tuple[np.ndarray, str]:  # noqa: ANN001 - Photo
-    """The colorized photo and the model's name (recorded in the output's metadata)."""
-    # Imported here: the colorizer is a separate, heavier part; stylize alone must not need it.
-    from ..core.colorize import Colorizer
-
-    colorizer = Colorizer.load(None, device)
-    return colorizer.colorize(photo), colorizer.name
 
 
 def _style_name(spec: str, gallery: Gallery) -> str:
@@ -150,14 +144,20 @@ def _style_name(spec: str, gallery: Gallery) -> str:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from ..core.events import Finished, Metrics, Progress
+    from ..core.events import Event, Metrics
     from ..core.imageio import format_from_path, read_photo, save_image
+    from ..core.pipeline import ColorizeOptions, colorize_then_stylize
     from ..core.provenance import Provenance
     from ..core.style.gallery import Gallery, load_style
     from ..core.style.gatys import StyleEngine, StyleTransfer
+    from ..core.style.settings import StyleSettings
 
     content_path: Path = args.content
     out: Path = args.out
+    if not args.colorize_first and (args.model is not None or args.render_size is not None):
+        # Said, not ignored: without --colorize-first no colorizer runs, so they would change nothing.
+        raise MagicBrushError("--model and --render-size choose the colorizer of --colorize-first; add it or "
+                              "leave them out")
     if _same_file(content_path, out):
         raise MagicBrushError(f"the output would overwrite the photo itself ({out}); choose another -o")
     format_from_path(out)  # an unsupported extension fails now, not after minutes of work
@@ -173,45 +173,42 @@ def run(args: argparse.Namespace) -> int:
     photo = read_photo(content_path)
     check_style_size(photo.rgb.shape[:2], args.size, args.style_scale)
     styles = [load_style(s, gallery) for s in args.style]
-    model_name = None
+    colorize = None
     if args.colorize_first:
-        content, model_name = _colorize(photo, args.device)
-    else:
-        content = photo.rgb
+        # Imported here: the colorizer is a separate, heavier part; stylize alone must not need it.
+        from ..core.colorize import Colorizer
 
-    engine = StyleEngine(args.device, precision=args.precision)
-    session = StyleTransfer(
-        engine, content, styles, blend=args.blend, size=args.size, layers=args.layers,
-        style_scale=args.style_scale, preserve_colors=args.preserve_colors, init=args.init,
-    )
+        # Loaded before the style engine, so a missing or damaged model is said before VGG19 loads.
+        colorize = ColorizeOptions(Colorizer.load(args.model, args.device), render_size=args.render_size)
+
     # The same defaults as the desktop app's sliders: the style's own (a blend mixes them).
     alpha, beta = blended_weights(args.style, args.blend, args.layers)
-    job = session.run(
-        args.steps,
+    settings = StyleSettings(
+        styles=tuple(args.style), blend=tuple(args.blend) if args.blend is not None else (1.0,) * len(args.style),
         content_weight=alpha if args.content_weight is None else args.content_weight,
         style_weight=beta if args.style_weight is None else args.style_weight,
-        tv_weight=args.tv_weight, optimizer=args.optimizer, preview_every=0,
-    )
-    finished: Finished | None = None
-    quiet = args.json
-    with graceful_interrupt() as stop, tqdm(total=args.steps, unit="step", disable=True if quiet else None,
-                                            file=sys.stderr) as bar:
-        try:
-            for event in job:
-                if isinstance(event, Progress):
-                    bar.update(event.done - bar.n)
-                elif isinstance(event, Metrics):
-                    bar.set_postfix(style=f"{event.values['style']:.3g}", content=f"{event.values['content']:.3g}",
-                                    refresh=False)
-                elif isinstance(event, Finished):
-                    finished = event
-                if stop.requested:
-                    break
-        finally:
-            job.close()
+        steps=args.steps, size=args.size, preserve_colors=args.preserve_colors, layers=args.layers,
+        style_scale=args.style_scale, init=args.init, tv_weight=args.tv_weight, optimizer=args.optimizer)
+    sessions: list[StyleTransfer] = []
+    job = colorize_then_stylize(photo, colorize=colorize, style=settings, style_images=styles,
+                                engine=lambda: StyleEngine(args.device, precision=args.precision),
+                                on_session=sessions.append)
+
+    def on_event(event: Event, bar: tqdm | None) -> None:
+        if isinstance(event, Metrics) and bar is not None:
+            bar.set_postfix(style=f"{event.values['style']:.3g}", content=f"{event.values['content']:.3g}",
+                            refresh=False)
+
+    # The bar counts style steps; the colorize step's own three (another total) do not move it.
+    outcome = run_with_progress(job, unit="step", total=args.steps, quiet=args.json, file=sys.stderr,
+                                on_event=on_event)
+    finished = outcome.finished
     if finished is None:
-        print(f"Stopped after {session.steps_done} step(s); nothing written.", file=sys.stderr)
+        steps_done = sessions[0].steps_done if sessions else 0
+        print(f"Stopped after {steps_done} step(s); nothing written.", file=sys.stderr)
         return 130
+    engine = sessions[0].engine
+    model_name = finished.summary.get("model")
 
     provenance = Provenance(model=model_name, styles=tuple(_style_name(s, gallery) for s in args.style))
     save_image(out, finished.result, like=photo, quality=args.quality, provenance=provenance,
@@ -234,8 +231,8 @@ def run(args: argparse.Namespace) -> int:
             "steps": s["steps"],
             "seconds": round(s["seconds"], 3),
             "layers": args.layers,
-            "content_weight": alpha if args.content_weight is None else args.content_weight,
-            "style_weight": beta if args.style_weight is None else args.style_weight,
+            "content_weight": settings.content_weight,
+            "style_weight": settings.style_weight,
             "device": str(engine.device),
             "precision": str(engine.dtype).replace("torch.", ""),
         }))

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..core.defaults import DISCRIMINATOR_NAMES as DISCRIMINATORS, GENERATOR_NAMES as GENERATORS
-from .common import add_device_option, graceful_interrupt
+from .common import add_device_option, run_with_progress
 
 if TYPE_CHECKING:
     from ..core.train import TrainConfig
@@ -156,14 +156,7 @@ def _run_torchrun(nproc: int) -> int:
 
 def _run_quiet(job) -> int:  # noqa: ANN001 - the training generator
     """A torchrun rank other than 0: train in step with rank 0, print nothing."""
-    with graceful_interrupt() as stop:
-        try:
-            for _event in job:
-                if stop.requested:
-                    break
-        finally:
-            job.close()
-    return 130 if stop.requested else 0
+    return 130 if run_with_progress(job, quiet=True).stopped else 0
 
 
 def _fmt(values: dict[str, float], keys: tuple[str, ...]) -> str:
@@ -173,51 +166,33 @@ def _fmt(values: dict[str, float], keys: tuple[str, ...]) -> str:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from ..core.events import Finished, Metrics, Preview, Progress
+    from ..core.events import Event, Metrics
     from ..core.train import train
 
     if getattr(args, "nproc", 0) and args.nproc > 1 and "RANK" not in os.environ:
         return _run_torchrun(args.nproc)
     config = config_from_args(args, args.data_dir, args.out)
     job = train(config, resume=args.resume, overwrite=args.overwrite, explicit=args.explicit_fields)
-    bar = None
     if int(os.environ.get("RANK", "0") or 0) > 0:  # under torchrun, rank 0 alone reports (docs/SCALING.md)
         return _run_quiet(job)
-    with graceful_interrupt() as stop:
-        try:
-            for event in job:
-                if isinstance(event, Progress):
-                    if event.total and bar is None:
-                        bar = tqdm(total=event.total, initial=event.done, unit="step", disable=None)
-                    if bar is not None and event.total:
-                        bar.n = event.done
-                        bar.set_description(event.message)
-                        bar.refresh()
-                    elif not event.total and event.message:
-                        print(event.message, file=sys.stderr)
-                elif isinstance(event, Metrics) and event.kind == "train" and bar is not None:
-                    bar.set_postfix_str(_fmt(event.values, ("D", "G_GAN", "G_L1")), refresh=False)
-                elif isinstance(event, Metrics) and event.kind == "val":
-                    msg = f"epoch {int(event.values['epoch'])}: " + _fmt(
-                        event.values, ("psnr", "ssim", "colourfulness", "colourfulness_real", "score"))
-                    (bar.write if bar else print)(msg)
-                elif isinstance(event, Preview):
-                    pass  # sample grids are saved under RUN_DIR/samples
-                elif isinstance(event, Finished):
-                    if bar:
-                        bar.close()
-                    print(f"best model: {event.result}")
-                    print(json.dumps(event.summary.get("best", {})))
-                if stop.requested:
-                    break
-        finally:
-            job.close()  # saves last.pt when stopped early
-            if bar:
-                bar.close()
-    if stop.requested:
+
+    def on_event(event: Event, bar: tqdm | None) -> None:
+        # Sample grids (Preview) are saved under RUN_DIR/samples: nothing to show for them here.
+        if isinstance(event, Metrics) and event.kind == "train" and bar is not None:
+            bar.set_postfix_str(_fmt(event.values, ("D", "G_GAN", "G_L1")), refresh=False)
+        elif isinstance(event, Metrics) and event.kind == "val":
+            tqdm.write(f"epoch {int(event.values['epoch'])}: " + _fmt(
+                event.values, ("psnr", "ssim", "colourfulness", "colourfulness_real", "score")))
+
+    # The bar appears with the first counted step, at the step a resumed run starts from.
+    outcome = run_with_progress(job, unit="step", describe=True, on_event=on_event)
+    if outcome.stopped:
         import shlex
 
         print(f"Stopped; continue with: magicbrush train {shlex.quote(str(args.data_dir))} "
               f"--out {shlex.quote(str(args.out))} --resume", file=sys.stderr)
         return 130
+    if outcome.finished is not None:
+        print(f"best model: {outcome.finished.result}")
+        print(json.dumps(outcome.finished.summary.get("best", {})))
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .common import run_with_progress
 from .train import add_training_options, config_from_args
 
 
@@ -39,23 +40,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
-    from ..core.events import Finished, Progress
     from ..core.tune import SEED_GRID, tune
 
     if args.grid is None:
         args.grid = SEED_GRID
     base = config_from_args(args, args.data_dir, args.out)
-    rows = []
-    with tqdm(total=len(args.grid) * args.steps, unit="step", disable=None) as bar:
-        for event in tune(base, args.grid, args.steps, overwrite=args.overwrite):
-            if isinstance(event, Progress) and event.total == len(args.grid) * args.steps:
-                bar.n = event.done
-                bar.set_description(event.message)
-                bar.refresh()
-            elif isinstance(event, Finished):
-                rows = event.result
+    # The bar counts every step of every run; the per-run Progress (another total) leaves it alone.
+    # Not interruptible: Ctrl-C ends the search at once, with no ranking of the runs so far.
+    outcome = run_with_progress(tune(base, args.grid, args.steps, overwrite=args.overwrite), unit="step",
+                                total=len(args.grid) * args.steps, describe=True, interruptible=False)
+    rows = outcome.finished.result if outcome.finished is not None else []
     print(f"{'rank':>4}  {'D lr':>8}  {'G lr':>8}  {'PSNR':>6}  {'SSIM':>6}  {'colourful':>9}  {'score':>7}")
     for rank, r in enumerate(rows, 1):
         print(f"{rank:>4}  {r['lr_d']:>8g}  {r['lr_g']:>8g}  {r['psnr']:6.2f}  {r['ssim']:6.3f}  "

@@ -1,26 +1,37 @@
 """The batch dialog's per-photo function: colorize and/or stylize with the window's current settings.
 
 Built on the UI thread from plain values, called on the batch worker thread. Models load lazily on the
-first photo, so opening the dialog costs nothing.
+first photo, so opening the dialog costs nothing. The work itself is the core pipeline's
+(:func:`..core.pipeline.colorize_then_stylize`), the same as ``magicbrush stylize --colorize-first``.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from typing import TYPE_CHECKING
-
 from ..core.batch import Processed
 from ..core.errors import MagicBrushError
-from ..core.hints import colorize_with_hints, hints_for_photo
-from ..core.events import Finished
+from ..core.hints import hints_for_photo
 from ..core.imageio import Photo
-from .style_panel import StyleSettings
+from ..core.pipeline import ColorizeOptions, colorize_then_stylize, lazy_colorizer, run_to_end
+from ..core.style.settings import StyleSettings
 
 if TYPE_CHECKING:  # torch-heavy: imported on the batch worker thread, on the first photo
     from ..core.style.gatys import StyleEngine
+
+
+def _core_settings(style: StyleSettings | None) -> StyleSettings | None:
+    """``style`` as the core's :class:`StyleSettings`.
+
+    The Style panel may still build its own copy of the class (the seven fields it chooses, without the
+    CLI-only ones the core reads); those values are carried over and the rest take their defaults.
+    """
+    if style is None or isinstance(style, StyleSettings):
+        return style
+    return StyleSettings(tuple(style.styles), tuple(style.blend), style.content_weight, style.style_weight,
+                         style.steps, style.size, style.preserve_colors)
 
 
 def build_process(
@@ -28,7 +39,7 @@ def build_process(
     colorize: tuple[str | None, str, int, float] | None,
     style: StyleSettings | None,
     engine: Callable[[], StyleEngine] | None,
-    gallery,
+    gallery,  # noqa: ANN001 - the window's StyleGallery (anything with load(name) -> image)
 ) -> Callable[[Photo], "np.ndarray | Processed"]:
     """A function photo -> (H, W, 3) uint8, or :class:`Processed` with a note (a hints file ignored).
 
@@ -44,39 +55,30 @@ def build_process(
         raise MagicBrushError("choose colorize, stylize or both")
     if colorize is not None and colorize[0] is None:
         raise MagicBrushError("no colorization model is installed")
-    state: dict[str, object] = {}
+    settings = _core_settings(style)
+    # Loaded on the first photo that needs them and kept for the rest of the batch.
+    load_colorizer = lazy_colorizer(colorize[0], colorize[1]) if colorize is not None else None
+    style_images: list[np.ndarray] = []
 
-    def process(photo: Photo) -> np.ndarray:
-        from ..core.colorize import Colorizer
-        from ..core.style.gatys import StyleTransfer
+    def load_styles() -> list[np.ndarray]:
+        if not style_images and settings is not None:
+            style_images.extend(gallery.load(name) for name in settings.styles)
+        return style_images
 
-        rgb = photo.rgb
+    def process(photo: Photo) -> np.ndarray | Processed:
         note: str | None = None
+        options: ColorizeOptions | None = None
         if colorize is not None:
-            model, device, render, strength = colorize
-            if "colorizer" not in state:
-                state["colorizer"] = Colorizer.load(model, device)
-            colorizer = state["colorizer"]
-            assert isinstance(colorizer, Colorizer)
+            assert load_colorizer is not None
+            _model, _device, render, strength = colorize
             # NAME.hints.json beside a photo (the brush's or a script's) is used, as in the CLI; one that
             # cannot be used gives the automatic colours and says why in that photo's row.
             hints, message = hints_for_photo(photo)
             if hints is None and message:
                 note = message
-            rgb = colorize_with_hints(colorizer, photo, hints, render, strength)
-        if style is not None:
-            assert engine is not None
-            if "styles" not in state:
-                state["styles"] = [gallery.load(name) for name in style.styles]
-            session = StyleTransfer(engine(), rgb, state["styles"], blend=list(style.blend), size=style.size,
-                                    preserve_colors=style.preserve_colors)
-            result = None
-            for event in session.run(style.steps, content_weight=style.content_weight,
-                                     style_weight=style.style_weight, preview_every=0):
-                if isinstance(event, Finished):
-                    result = event.result
-            assert result is not None
-            rgb = result
+            options = ColorizeOptions(load_colorizer, render_size=render, strength=strength, hints=hints)
+        rgb = run_to_end(colorize_then_stylize(photo, colorize=options, style=settings, engine=engine,
+                                               style_images=load_styles)).result
         return Processed(rgb, note) if note else rgb
 
     return process
