@@ -1,4 +1,7 @@
-"""Helpers for the GUI tests: a window wired to tiny models, drops, and waiting for jobs."""
+"""Helpers for the GUI tests: tiny models and photos on disk, drops, prompts, and waiting for jobs.
+
+The GUI fixtures themselves (``make_window``) live in ``conftest.py`` with the suite's other fixtures.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,6 @@ import shutil
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PIL import Image
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
@@ -14,7 +16,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from magicbrush_desktop.core.paths import user_models_dir
 
-from .conftest import make_colour_image, tiny_style_engine  # noqa: F401 (used by GUI tests)
+from .conftest import make_colour_image
 
 
 def install_tiny_model(tiny_model: Path, name: str = "tiny") -> Path:
@@ -63,48 +65,6 @@ def drop_paths(widget: QWidget, paths: list[Path]) -> bool:
 
 def message_boxes(parent: QWidget) -> list[QMessageBox]:
     return [b for b in parent.findChildren(QMessageBox) if b.isVisible()]
-
-
-def settle_for_close(window) -> None:
-    """Before pytest-qt closes a test's window: stop its jobs and mark the result saved, so closing
-    asks nothing (tests of the "save changes?" prompt answer it themselves)."""
-    for dialog in (window.batch_dialog, window.train_dialog):
-        if dialog is not None:
-            dialog.stop_and_wait()
-    window.cancel_jobs(wait=True)
-    window.undo_stack.setClean()
-
-
-@pytest.fixture
-def make_window(qtbot, tiny_model, tmp_path):
-    """Build main windows on the tiny model, a tiny VGG and a gallery with two generated paintings."""
-    from magicbrush_desktop.core.style.gallery import Gallery
-    from magicbrush_desktop.gui.gallery import StyleGallery
-    from magicbrush_desktop.gui.main_window import MainWindow
-
-    install_tiny_model(tiny_model)
-    styles = tmp_path / "styles"
-    styles.mkdir()
-    write_painting(styles / "swirls.png", seed=5)
-    write_painting(styles / "blocks.png", seed=9)
-    windows = []
-
-    def make():
-        w = MainWindow(style_engine=tiny_style_engine(), gallery=StyleGallery(Gallery(user_dir=tmp_path / "user-styles", pack_dir=styles)))
-        qtbot.addWidget(w, before_close_func=settle_for_close)
-        # The shipped model is the app's default; these flows run on the tiny one for speed.
-        w.colorize_panel.refresh_models(select="tiny")
-        w.resize(900, 600)
-        w.show()
-        qtbot.waitExposed(w)
-        # Tiny optimisation sizes keep the random VGG fast on two cores.
-        w.style_panel.size.setValue(64)
-        windows.append(w)
-        return w
-
-    yield make
-    for w in windows:
-        w.cancel_jobs(wait=True)
 
 
 def answer_next_prompt(button: str = "discard", tries: int = 400) -> list[str]:

@@ -10,7 +10,7 @@ from PIL import Image
 from magicbrush_desktop.core.imageio import read_photo
 
 from .conftest import make_colour_image
-from .gui_support import answer_next_prompt, make_window, write_grey_album, write_grey_photo  # noqa: F401
+from .gui_support import answer_next_prompt, write_grey_album, write_grey_photo
 
 
 def _album(tmp_path: Path) -> Path:

@@ -15,7 +15,7 @@ from magicbrush_desktop.gui.canvas import PhotoCanvas
 from magicbrush_desktop.gui.imaging import from_qimage, to_qimage
 
 from .conftest import REPO, shared_path
-from .gui_support import make_window, wait_idle  # noqa: F401
+from .gui_support import wait_idle
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from pathlib import Path
 from PIL import Image
 
 from .conftest import make_colour_image
-from .gui_support import make_window, wait_idle, write_grey_album, write_grey_photo  # noqa: F401
+from .gui_support import wait_idle, write_grey_album, write_grey_photo
 
 
 def test_batch_keeps_an_unrelated_file_in_the_output_folder(make_window, qtbot, tmp_path):

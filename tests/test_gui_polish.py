@@ -8,7 +8,7 @@ from PIL import Image
 from magicbrush_desktop.core.imageio import read_photo, save_image
 from magicbrush_desktop.core.provenance import Provenance, read_provenance, software
 
-from .gui_support import answer_next_prompt, make_window, wait_idle, write_grey_album, write_grey_photo  # noqa: F401
+from .gui_support import answer_next_prompt, wait_idle, write_grey_album, write_grey_photo
 
 
 def _scan_with_exif(path):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from magicbrush_desktop.gui.preload import COLORIZER, STAGES, TORCH, VGG
 
-from .gui_support import make_window, wait_idle, write_grey_photo  # noqa: F401
+from .gui_support import wait_idle, write_grey_photo
 
 REPO = Path(__file__).resolve().parents[1]
 

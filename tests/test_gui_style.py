@@ -5,14 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QTimer
 
-from .gui_support import (  # noqa: F401
-    answer_next_prompt,
-    drop_paths,
-    make_window,
-    wait_idle,
-    write_grey_photo,
-    write_painting,
-)
+from .gui_support import answer_next_prompt, drop_paths, wait_idle, write_grey_photo, write_painting
 
 
 def _open(w, tmp_path):

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 
 from magicbrush_desktop.core.imageio import read_photo
 
-from .gui_support import drop_paths, make_window, message_boxes, wait_idle, write_grey_photo  # noqa: F401
+from .gui_support import drop_paths, message_boxes, wait_idle, write_grey_photo
 
 
 def test_window_title_icon_and_models(make_window):

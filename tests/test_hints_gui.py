@@ -13,7 +13,7 @@ from magicbrush_desktop.core.color import rgb_to_lab
 from magicbrush_desktop.core.hints import read_sidecar, sidecar_path
 from magicbrush_desktop.gui.brush_tool import HISTORIC_COLOURS
 
-from .gui_support import make_window, wait_idle, write_grey_photo  # noqa: F401
+from .gui_support import wait_idle, write_grey_photo
 
 
 def _colorized_window(make_window, qtbot, tmp_path, name: str = "old.png"):
