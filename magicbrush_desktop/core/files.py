@@ -19,6 +19,7 @@ import errno
 import os
 import re
 import tempfile
+import unicodedata
 from pathlib import Path
 from typing import Iterable
 
@@ -112,6 +113,38 @@ def _rename_no_replace(tmp: str, path: Path) -> None:
         os.replace(tmp, path)
         return
     os.unlink(tmp)
+
+
+# A stem from safe_stem is at most this long: with an extension (".thumb.png") and our temporary-file
+# affixes (".NAME.XXXXXXXX.part") around it, a name stays under the 255-byte limit of common file systems.
+SAFE_STEM_CHARS = 60
+_SAFE_STEM_BYTES = 200
+# Every run of characters other than letters, digits (any script), "_" and "." becomes one "-": spaces,
+# slashes, colons, control characters and dashes themselves, so "a - b" and "a/b" both give "a-b".
+_UNSAFE_RUN = re.compile(r"[^\w.]+")
+
+
+def safe_stem(name: str, fallback: str = "") -> str:
+    """A file stem made from a name a user typed (a model, a training run, an imported style).
+
+    Letters and digits of any script, "_" and "." are kept; each run of anything else becomes one "-".
+    Leading and trailing "-", "_" and "." go (no hidden files, no "..", no names Windows trims), and the
+    stem is cut to :data:`SAFE_STEM_CHARS` characters (and 200 UTF-8 bytes). Case is kept.
+
+    Examples: "My family (1950s)" -> "My-family-1950s"; "../../etc/passwd" -> "etc-passwd";
+    "Café terrace" -> "Café-terrace"; "???" -> ``fallback``.
+
+    Args:
+        name: any text.
+        fallback: returned when nothing usable is left ("" lets the caller refuse the name).
+    Returns:
+        A non-empty stem with no path separator, or ``fallback``.
+    """
+    # NFC first: a decomposed "é" (e + combining accent, as macOS file dialogs give) stays one letter.
+    stem = _UNSAFE_RUN.sub("-", unicodedata.normalize("NFC", name))[:SAFE_STEM_CHARS].strip("-_.")
+    while len(stem.encode("utf-8")) > _SAFE_STEM_BYTES:
+        stem = stem[:-1].rstrip("-_.")
+    return stem or fallback
 
 
 def free_path(path: Path, tag: str = "colorized", taken: Iterable[Path] = ()) -> Path:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ModelError
+from .files import safe_stem
 from .paths import bundled_models_dir, user_models_dir
 
 MODEL_SUFFIX = ".pt"
@@ -132,7 +133,9 @@ def resolve_model(model: str | Path | None = None) -> Path:
 
 
 def safe_model_name(name: str) -> str:
-    safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in name).strip("-.")
+    """The file stem a model installed as ``name`` gets (:func:`.files.safe_stem`); a name with nothing
+    usable in it is refused."""
+    safe = safe_stem(name)
     if not safe:
         raise ModelError("a model needs a name made of letters, digits, '-' or '_'")
     return safe

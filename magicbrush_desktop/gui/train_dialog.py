@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 
 from ..core.errors import MagicBrushError
 from ..core.events import Finished, Metrics, Preview, Progress
+from ..core.files import safe_stem
 from ..core.models import install_trained_model
 from ..core.paths import user_data_dir, user_models_dir
 from ..core.train import TrainConfig, train
@@ -362,8 +363,7 @@ class TrainDialog(QDialog):
             self.folder.setText(folder)
 
     def run_dir(self) -> Path:
-        safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in self.name.text().strip()) or "run"
-        return runs_dir() / safe
+        return runs_dir() / safe_stem(self.name.text(), "run")
 
     def config(self) -> TrainConfig:
         values: dict[str, Any] = dict(

@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 
 from ..errors import PhotoError
+from ..files import safe_stem
 from ..imageio import atomic_write_bytes, encode_image, is_image_path, read_photo
 from ..paths import resources_dir, user_cache_dir, user_styles_dir
 from .looks import LOOK_SIZE, LOOKS, find_look
@@ -37,9 +38,13 @@ def display_name(stem: str) -> str:
 
 
 def slugify(name: str) -> str:
-    """A safe file stem: lowercase ascii letters, digits and dashes."""
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-    return slug[:60] or "style"
+    """The file stem of a style named ``name``: :func:`..files.safe_stem`, lower case and without dots.
+
+    Lower case: two styles differing only in case would share files on case-insensitive disks (macOS,
+    Windows). No dots: a style named "x.thumb" would otherwise write its picture over the thumbnail of
+    a style "x" (``x.thumb.png``).
+    """
+    return safe_stem(name.replace(".", " ").lower(), "style")
 
 
 def make_thumbnail(rgb: np.ndarray, size: int = THUMB_SIZE) -> np.ndarray:
