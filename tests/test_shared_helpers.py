@@ -1,10 +1,13 @@
-"""The helpers several parts of the app share, each written once: safe file names."""
+"""The helpers several parts of the app share, each written once: safe file names and the device resolver."""
 
 from __future__ import annotations
 
 import pytest
+import torch
 
-from magicbrush_desktop.core.errors import ModelError
+from magicbrush_desktop.core import devices
+from magicbrush_desktop.core.devices import resolve_device
+from magicbrush_desktop.core.errors import MagicBrushError, ModelError
 from magicbrush_desktop.core.files import SAFE_STEM_CHARS, safe_stem
 
 # --- safe file names --------------------------------------------------------------------------------
@@ -52,3 +55,73 @@ def test_the_three_namers_share_the_rule():
     assert slugify("x.thumb") == "x-thumb"
     assert slugify("Café") == "café"
     assert slugify("???") == "style"
+
+
+# --- the device resolver ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def gpus(monkeypatch):
+    """Pretend the machine has ``n`` CUDA GPUs (0: none), whatever it has."""
+
+    def set_count(n: int) -> None:
+        monkeypatch.setattr(devices, "cuda_available", lambda: n > 0)
+        monkeypatch.setattr(torch.cuda, "device_count", lambda: n)
+
+    return set_count
+
+
+@pytest.mark.parametrize("choice", ["auto", "cpu", " CPU ", torch.device("cpu")])
+def test_resolve_device_without_a_gpu_gives_the_cpu(gpus, choice):
+    gpus(0)
+    assert resolve_device(choice) == torch.device("cpu")
+
+
+@pytest.mark.parametrize("choice, device", [
+    ("auto", torch.device("cuda")),
+    ("cuda", torch.device("cuda")),
+    ("cuda:1", torch.device("cuda", 1)),
+    (torch.device("cuda", 1), torch.device("cuda", 1)),
+    (torch.device("cuda"), torch.device("cuda")),
+    ("cpu", torch.device("cpu")),
+])
+def test_resolve_device_with_two_gpus(gpus, choice, device):
+    gpus(2)
+    assert resolve_device(choice) == device
+
+
+@pytest.mark.parametrize("count, choice, message", [
+    (0, "cuda", "no CUDA GPU is available"),
+    (0, "cuda:0", "no CUDA GPU is available"),
+    (0, torch.device("cuda"), "no CUDA GPU is available"),
+    (2, "cuda:2", "there is no CUDA GPU 2: this machine has 2 \\(cuda:0 to cuda:1\\)"),
+    (1, "cuda:5", "there is no CUDA GPU 5: this machine has 1 \\(cuda:0\\)"),
+    (2, "gpu", "unknown device 'gpu' \\(use auto, cpu, cuda or cuda:N\\)"),
+    (2, "cuda:x", "unknown device"),
+    (2, "cuda:-1", "unknown device"),
+    (2, "", "unknown device"),
+    (2, torch.device("meta"), "unsupported device 'meta'"),
+    (2, 0, "unknown device 0"),
+])
+def test_resolve_device_refuses_unknown_and_unavailable_devices_readably(gpus, count, choice, message):
+    gpus(count)
+    with pytest.raises(MagicBrushError, match=message):
+        resolve_device(choice)
+
+
+def test_the_colorizer_and_the_style_engine_take_the_same_device_values(gpus, tiny_model):
+    from magicbrush_desktop.core.colorize import Colorizer
+    from magicbrush_desktop.core.style.gatys import StyleEngine
+
+    from .conftest import tiny_style_engine
+
+    gpus(0)
+    vgg = tiny_style_engine()._model
+    for choice in ("cpu", torch.device("cpu"), "auto"):
+        assert Colorizer.load(tiny_model, choice).device == torch.device("cpu")
+        assert StyleEngine(choice, model=vgg).device == torch.device("cpu")
+    for choice in ("cuda:0", "mps"):
+        with pytest.raises(MagicBrushError):
+            Colorizer.load(tiny_model, choice)
+        with pytest.raises(MagicBrushError):
+            StyleEngine(choice, model=vgg)

@@ -20,7 +20,7 @@ import torch
 
 from .checkpoint import generator_from_checkpoint, load_checkpoint
 from .color import AB_SCALE, lab_to_rgb, normalize_l
-from .devices import pick_device
+from .devices import resolve_device
 from .errors import MagicBrushError
 from .imageio import Photo
 from .models import resolve_model
@@ -138,18 +138,19 @@ class Colorizer:
         self.name = name
 
     @classmethod
-    def load(cls, model: str | Path | None = None, device: str = "auto") -> "Colorizer":
-        """Load a model by name or path (None = the default model).
+    def load(cls, model: str | Path | None = None, device: str | torch.device = "auto") -> "Colorizer":
+        """Load a model by name or path (None = the default model) onto ``device``
+        (:func:`.devices.resolve_device`: "auto", "cpu", "cuda", "cuda:N" or a ``torch.device``).
 
         Raises:
             ModelError: model not found, damaged or foreign.
-            MagicBrushError: CUDA requested without a GPU.
+            MagicBrushError: an unknown device, or CUDA requested without that GPU.
         """
         path = resolve_model(model)
         ckpt = load_checkpoint(path)
         generator = generator_from_checkpoint(ckpt)
         info = {k: ckpt.get(k) for k in ("arch", "config", "data", "metrics", "inference", "created")}
-        return cls(generator, info, pick_device(device), name=path.stem)
+        return cls(generator, info, resolve_device(device), name=path.stem)
 
     @property
     def chroma_gain(self) -> float:

@@ -1,25 +1,60 @@
-"""Choosing where to compute: "auto" (CUDA when present), "cpu" or "cuda"."""
+"""Choosing where to compute: "auto" (CUDA when present), "cpu", "cuda" or "cuda:N".
+
+One resolver for every part that computes (the colorizer, training, style transfer), so the desktop
+app's device menu, ``--device`` and a caller's ``torch.device`` mean the same everywhere and an
+unusable choice gets the same readable refusal.
+"""
 
 from __future__ import annotations
+
+import re
 
 import torch
 
 from .defaults import DEVICE_CHOICES  # noqa: F401 - re-exported
 from .errors import MagicBrushError
 
+_CUDA_INDEX = re.compile(r"^cuda:(\d+)$")
+
 
 def cuda_available() -> bool:
     return torch.cuda.is_available()
 
 
-def pick_device(name: str = "auto") -> torch.device:
-    """A torch device for a user's choice; asking for CUDA without a GPU is a readable error."""
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """The torch device for a user's or caller's choice.
+
+    Args:
+        device: "auto" (the first CUDA GPU when there is one, else the CPU), "cpu", "cuda", "cuda:N"
+            (GPU number N, from 0), or a ``torch.device`` of type cpu or cuda. Case and surrounding
+            spaces do not matter.
+    Returns:
+        ``torch.device("cpu")``, ``torch.device("cuda")`` or ``torch.device("cuda", N)``.
+    Raises:
+        MagicBrushError: an unknown name, CUDA asked for on a machine without a usable CUDA GPU, or a
+            GPU number the machine does not have; the message says what to use instead.
+    """
+    if isinstance(device, torch.device):
+        if device.type not in ("cpu", "cuda"):
+            raise MagicBrushError(f"unsupported device '{device}' (use auto, cpu, cuda or cuda:N)")
+        name = "cpu" if device.type == "cpu" else ("cuda" if device.index is None else f"cuda:{device.index}")
+    elif isinstance(device, str):
+        name = device.strip().lower()
+    else:
+        raise MagicBrushError(f"unknown device {device!r} (use auto, cpu, cuda or cuda:N)")
     if name == "auto":
         return torch.device("cuda" if cuda_available() else "cpu")
-    if name == "cuda":
-        if not cuda_available():
-            raise MagicBrushError("CUDA was requested but no CUDA GPU is available; use --device cpu or auto")
-        return torch.device("cuda")
     if name == "cpu":
         return torch.device("cpu")
-    raise MagicBrushError(f"unknown device '{name}' (choose auto, cpu or cuda)")
+    match = _CUDA_INDEX.match(name)
+    if name != "cuda" and match is None:
+        raise MagicBrushError(f"unknown device '{device}' (use auto, cpu, cuda or cuda:N)")
+    if not cuda_available():
+        raise MagicBrushError(f"'{device}' was requested but no CUDA GPU is available; use --device cpu or auto")
+    if match is None:
+        return torch.device("cuda")
+    index, count = int(match.group(1)), torch.cuda.device_count()
+    if index >= count:
+        raise MagicBrushError(f"there is no CUDA GPU {index}: this machine has {count} "
+                              f"(cuda:0{f' to cuda:{count - 1}' if count > 1 else ''})")
+    return torch.device("cuda", index)

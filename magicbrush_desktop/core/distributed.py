@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .devices import resolve_device
 from .errors import MagicBrushError
 
 
@@ -34,8 +35,11 @@ class DistContext:
         return self.rank == 0
 
 
-def context(device: str = "auto") -> DistContext:
-    """The process group torchrun asks for (joined once), or a single-process context."""
+def context(device: str | torch.device = "auto") -> DistContext:
+    """The process group torchrun asks for (joined once), or a single-process context.
+
+    ``device`` is the run's choice (:func:`.devices.resolve_device`): CUDA means the ``nccl`` backend.
+    """
     world = int(os.environ.get("WORLD_SIZE", "1") or 1)
     if world <= 1:
         return DistContext()
@@ -45,7 +49,8 @@ def context(device: str = "auto") -> DistContext:
     if not dist.is_available():
         raise MagicBrushError("this PyTorch build has no torch.distributed; run without torchrun")
     if not dist.is_initialized():
-        gpu = device in ("auto", "cuda") and torch.cuda.is_available()
+        # Any CUDA choice ("cuda:1" too) means NCCL: each rank then takes the GPU of its LOCAL_RANK.
+        gpu = resolve_device(device).type == "cuda"
         if gpu:
             torch.cuda.set_device(local_rank)
         dist.init_process_group("nccl" if gpu else "gloo")

