@@ -122,3 +122,20 @@ def test_a_fresh_run_can_preview_after_its_first_step():
     events = list(session.run(6, preview_every=4, preview_first=True))
     assert [e.step for e in events if isinstance(e, Preview)] == [1, 5]
     assert session.photo_style_loss is not None and session.photo_style_loss > 0
+
+
+def test_start_over_goes_back_to_the_photo_in_the_same_run():
+    content = make_colour_image(40, 32)
+    session = StyleTransfer(tiny_style_engine(), content, [painting(6)], size=32)
+    controls = StyleControls(StyleWeights(1.0, 30.0))
+    events = []
+    for event in session.run(6, controls=controls):
+        events.append(event)
+        if isinstance(event, Progress) and event.done == 4:
+            controls.request_start_over()
+    metrics = [e.values for e in events if isinstance(e, Metrics)]
+    progress = [e for e in events if isinstance(e, Progress)]
+    assert [p.done for p in progress] == list(range(1, 11)) and progress[-1].total == 10
+    # The step after the start-over began at the photo again: its content loss is back near zero.
+    assert metrics[4]["content"] < metrics[3]["content"]
+    assert events[-1].summary["losses_initial"]["content"] == 0.0  # measured from the photo

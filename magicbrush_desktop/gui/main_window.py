@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import sys
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -43,27 +42,22 @@ from .icons import app_icon
 from .imaging import to_qimage
 from .job_status import JobStatus
 from .settings import AppSettings, add_recent_file, recent_files, window_settings
-from .style_panel import StylePanel, StyleSettings
+from .style_controller import StyleController
+from .style_panel import StylePanel
 from .preload import COLORIZER, TORCH, VGG, Preloader, wait_for_stage
-from .worker import CANCELLED, Job
+from .worker import Job
 
 if TYPE_CHECKING:  # torch-heavy: imported by the worker threads that use them, after the window shows
     from ..core.colorize import Colorizer
-    from ..core.style.gatys import StyleEngine, StyleTransfer
+    from ..core.style.gatys import StyleEngine
+    from ..core.style.settings import StyleSettings
 
 log = logging.getLogger(__name__)
 
 APP_TITLE = "Magic Brush"
-PREVIEW_EVERY = 5  # style steps between canvas previews
-WARM_RESTART_MIN_STEPS = 10
 DEFAULT_SIZE = (1280, 820)  # the first window, when the screen has room for it
 FRAME_ALLOWANCE = (16, 48)  # window-manager frame and title bar, outside the window's own size
 DOCK_WIDTH, DOCK_MIN_WIDTH = 340, 260
-
-
-def warm_restart_steps(steps: int) -> int:
-    """Steps of a warm restart: half a run (the picture is already close), at least a few."""
-    return max(WARM_RESTART_MIN_STEPS, steps // 2)
 
 
 class MainWindow(QMainWindow):
@@ -94,14 +88,8 @@ class MainWindow(QMainWindow):
         self.jobs: list[Job] = []
         self._colorizer: Colorizer | None = None
         self._colorizer_key: tuple | None = None
-        self._style_engine = style_engine
-        self._engine_lock = threading.Lock()
         self.preloader: Preloader | None = None  # start_preload(): torch, colorizer, VGG19 in the background
-        self._style_session: StyleTransfer | None = None
-        self._style_session_key: tuple | None = None
-        self._style_job: Job | None = None
         self._colorize_job: Job | None = None
-        self._restart_pending = False
         self._strength_generation = 0
         self._pending_strength: float | None = None
         self.batch_dialog = None
@@ -112,6 +100,9 @@ class MainWindow(QMainWindow):
         self.colorize_panel = ColorizePanel()
         self.style_panel = StylePanel()
         self.gallery = gallery or StyleGallery()
+        # Style transfer's engines, session, job and live weights live in a widget-free controller.
+        self.style = StyleController(self.start_job, self.gallery, engine=style_engine,
+                                     preloader=lambda: self.preloader, parent=self)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.colorize_panel, "Colorize")
         self.tabs.addTab(self.style_panel, "Style")
@@ -273,6 +264,12 @@ class MainWindow(QMainWindow):
         sp.run_requested.connect(self.run_style)
         sp.stop_requested.connect(self.stop_style)
         sp.weights_changed.connect(self._on_style_weights_changed)
+        sp.start_over_requested.connect(self.start_over_style)
+        st = self.style
+        st.preview.connect(lambda image, caption: self.canvas.set_after(to_qimage(image), caption))
+        st.readout.connect(self.style_panel.show_readout)
+        st.stylized.connect(self._style_result)
+        st.running_changed.connect(lambda _running: self._update_actions())
         sp.import_requested.connect(self.import_styles)
         sp.add_style_clicked.connect(self.add_style_dialog)
         self.job_status.cancel_clicked.connect(self.cancel_jobs)
@@ -300,10 +297,12 @@ class MainWindow(QMainWindow):
         self.colorize_action.setEnabled(has_photo and self._colorize_job is None
                                         and self.colorize_panel.model_name() is not None)
         self.colorize_panel.colorize_button.setEnabled(self.colorize_action.isEnabled())
-        style_ok = has_photo and self._style_job is None
+        style_ok = has_photo and not self.style.running
         self.stylize_action.setEnabled(style_ok)
-        self.style_panel.set_running(self._style_job is not None)
+        self.style_panel.set_running(self.style.running)
         self.style_panel.run_button.setEnabled(style_ok)
+        self.style_panel.start_over_button.setEnabled(
+            self.style.running or self.style.has_picture_for(self._style_content()))
         self.colorize_panel.strength.setEnabled(self._latest_chroma() is not None)
 
     # --- opening ------------------------------------------------------------------------------------
@@ -326,7 +325,7 @@ class MainWindow(QMainWindow):
         """
         if not self.confirm_leave("open"):
             return False
-        if self._style_job is not None or self._colorize_job is not None:
+        if self.style.running or self._colorize_job is not None:
             self.cancel_jobs(wait=True)
         try:
             QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
@@ -345,7 +344,7 @@ class MainWindow(QMainWindow):
         """Show a new photo: a fresh history whose first step is the original."""
         self.photo = photo
         self.save_path = None
-        self._style_session, self._style_session_key = None, None
+        self.style.forget()
         self.undo_stack.clear()
         self.step = Step("original", photo.rgb, caption="Original")
         self.canvas.set_photo(to_qimage(photo.rgb), None)
@@ -445,7 +444,6 @@ class MainWindow(QMainWindow):
 
     def cancel_jobs(self, wait: bool = False) -> None:
         """Stop every running job (each stops at its next step or file)."""
-        self._restart_pending = False
         for job in list(self.jobs):
             job.cancel()
         if self.jobs:
@@ -455,7 +453,7 @@ class MainWindow(QMainWindow):
                 job.wait()
                 # Its queued `ended` may arrive later (or never, if the window is closing): forget it now.
                 self.jobs.remove(job)
-            self._style_job = self._colorize_job = None
+            self.style.job = self._colorize_job = None
             self.job_status.end()
             self._update_actions()
 
@@ -566,15 +564,9 @@ class MainWindow(QMainWindow):
     # --- style --------------------------------------------------------------------------------------
 
     def style_engine(self, device: str = "auto") -> StyleEngine:
-        """The shared style engine, created on first use. Imports torch: call it from a worker thread
-        (the preloader's or a job's); thread-safe."""
-        with self._engine_lock:
-            if self._style_engine is None:
-                from ..core.style.gatys import StyleEngine
-
-                # The VGG weights load on the first use of the engine, in the calling worker thread.
-                self._style_engine = StyleEngine(device)
-            return self._style_engine
+        """The style engine for ``device`` (the style controller's). Imports torch: call it from a
+        worker thread (the preloader's or a job's); thread-safe."""
+        return self.style.engine(device)
 
     def start_preload(self) -> Preloader:
         """Load torch, the selected colorizer and VGG19 in the background, saying so in the status bar.
@@ -610,8 +602,8 @@ class MainWindow(QMainWindow):
             return self.step.content
         return self.hint_tool.full_image(self.step)
 
-    def run_style(self, *, warm: bool = False) -> None:
-        """Start a style run; ``warm`` continues the current session from its current picture."""
+    def run_style(self) -> None:
+        """Stylize the current picture from the photo; during a run, start it over from the photo."""
         content = self._style_content()
         settings = self.style_panel.settings()
         if content is None:
@@ -619,63 +611,29 @@ class MainWindow(QMainWindow):
         if settings is None:
             self.show_error("No style selected", "Choose a style in the gallery first, or add a painting.")
             return
-        if self._style_job is not None:
-            # A run is going: stop it and start again from where it got (see _style_ended).
-            self._restart_pending = True
-            self._style_job.cancel()
-            return
-        key = (id(content), settings.session_key())
-        session = self._style_session if self._style_session_key == key else None
-        if session is None:
-            warm = False
-        device = self.colorize_panel.device()
-        preloader = self.preloader
-        gallery = self.gallery
-        steps = warm_restart_steps(settings.steps) if warm else settings.steps
-
-        def job():
-            nonlocal session
-            if session is None:
-                yield Progress(0, steps, "preparing the style")
-                yield from wait_for_stage(preloader, VGG, steps)  # VGG19 loading since start-up
-                from ..core.style.gatys import StyleTransfer
-
-                styles = [gallery.load(name) for name in settings.styles]
-                session = StyleTransfer(self.style_engine(device), content, styles, blend=list(settings.blend),
-                                        size=settings.size,
-                                        preserve_colors=settings.preserve_colors)
-                # Published from the worker: the UI thread reads it only after this job has ended.
-                self._style_session, self._style_session_key = session, key
-            yield from session.run(steps, content_weight=settings.content_weight,
-                                   style_weight=settings.style_weight, blend=list(settings.blend),
-                                   preview_every=PREVIEW_EVERY)
-
-        message = "Warm restart\u2026" if warm else "Stylizing\u2026"
-        def wire(j: Job) -> None:
-            j.preview.connect(self._style_preview)
-            j.metrics.connect(self._style_metrics)
-            j.finished_event.connect(lambda ev, c=content, s=settings: self._style_finished(ev, c, s))
-            j.ended.connect(lambda outcome, c=content, s=settings: self._style_ended(outcome, c, s))
-
-        self._style_job = self.start_job(job, "style", message, wire)
+        self.style.run(content, settings, self.colorize_panel.device())
         self._update_actions()
 
+    def start_over_style(self) -> None:
+        """Back to the photo: the running optimisation restarts from it, or a new run starts."""
+        settings = self.style_panel.settings()
+        if settings is None:
+            return
+        if self.style.running:
+            self.style.start_over(settings)
+        else:
+            self.style.forget()
+            self.run_style()
+
     def stop_style(self) -> None:
-        self._restart_pending = False
-        if self._style_job is not None:
-            self._style_job.cancel()
+        if self.style.running:
+            self.style.stop()
             self.job_status.cancelling()
 
-    def _style_preview(self, event: Preview) -> None:
-        self.canvas.set_after(to_qimage(event.image), f"Style preview ({event.caption})")
-
-    def _style_metrics(self, event: Metrics) -> None:
-        if event.kind == "style":
-            self.style_panel.show_losses(event.values)
-
-    def _style_finished(self, event: Finished, content: np.ndarray, settings: StyleSettings) -> None:
+    def _style_result(self, image: np.ndarray, content: np.ndarray, settings: StyleSettings) -> None:
+        """A finished (or stopped) style run's picture becomes a history step, if it still applies."""
         if self._style_content() is content:  # still the same picture (no other photo opened meanwhile)
-            self._push_stylized(event.result, content, settings)
+            self._push_stylized(image, content, settings)
 
     def _model_of(self, picture: np.ndarray) -> str | None:
         """The colorizer model behind ``picture`` if it is a colorized step's picture (for provenance)."""
@@ -701,29 +659,15 @@ class MainWindow(QMainWindow):
         else:
             self.push_step(step, f"Stylize ({name})")
 
-    def _style_ended(self, outcome: str, content: np.ndarray, settings: StyleSettings) -> None:
-        self._style_job = None
-        restart = self._restart_pending and outcome == CANCELLED
-        self._restart_pending = False
-        self._update_actions()
-        if restart:
-            # Stopped because a slider moved: continue from the picture reached, with the new weights.
-            self.run_style(warm=True)
-            return
-        session = self._style_session
-        if (outcome == CANCELLED and session is not None and session.steps_done > 0
-                and self._style_content() is content and self._style_session_key
-                and self._style_session_key[0] == id(content)):
-            # A stop keeps the picture reached (the session holds it).
-            self._push_stylized(session.result(), content, settings)
-
     def _on_style_weights_changed(self) -> None:
-        """A weight slider settled: warm-restart a running or finished optimisation from its picture."""
-        if self._style_job is not None:
-            self.run_style(warm=True)  # cancels, then restarts when the run has stopped
-        elif self._style_session is not None and self._style_session.steps_done > 0 \
-                and self._style_session_key is not None and self._style_session_key[0] == id(self._style_content()):
-            self.run_style(warm=True)
+        """A weight slider settled: a running optimisation takes the new weights at its next step; a
+        finished one refines from its picture when Live is on. Nothing else starts without Run."""
+        settings = self.style_panel.settings()
+        if settings is None:
+            return
+        self.style.set_weights(self._style_content(), settings, self.colorize_panel.device(),
+                               live=self.style_panel.live.isChecked())
+        self._update_actions()
 
     # --- gallery ------------------------------------------------------------------------------------
 
@@ -842,7 +786,7 @@ class MainWindow(QMainWindow):
     def running_work(self, include_dialogs: bool = True) -> list[str]:
         """Kinds of jobs that quitting would stop: a style run or colorizing, a batch, training."""
         kinds = []
-        if self._style_job is not None:
+        if self.style.running:
             kinds.append("style")
         if self._colorize_job is not None:
             kinds.append("colorize")

@@ -19,19 +19,7 @@ from ..core.pipeline import ColorizeOptions, colorize_then_stylize, lazy_coloriz
 from ..core.style.settings import StyleSettings
 
 if TYPE_CHECKING:  # torch-heavy: imported on the batch worker thread, on the first photo
-    from ..core.style.gatys import StyleEngine
-
-
-def _core_settings(style: StyleSettings | None) -> StyleSettings | None:
-    """``style`` as the core's :class:`StyleSettings`.
-
-    The Style panel may still build its own copy of the class (the seven fields it chooses, without the
-    CLI-only ones the core reads); those values are carried over and the rest take their defaults.
-    """
-    if style is None or isinstance(style, StyleSettings):
-        return style
-    return StyleSettings(tuple(style.styles), tuple(style.blend), style.content_weight, style.style_weight,
-                         style.steps, style.size, style.preserve_colors)
+    from ..core.style.engine import StyleEngine
 
 
 def build_process(
@@ -55,7 +43,7 @@ def build_process(
         raise MagicBrushError("choose colorize, stylize or both")
     if colorize is not None and colorize[0] is None:
         raise MagicBrushError("no colorization model is installed")
-    settings = _core_settings(style)
+    settings = style
     # Loaded on the first photo that needs them and kept for the rest of the batch.
     load_colorizer = lazy_colorizer(colorize[0], colorize[1]) if colorize is not None else None
     style_images: list[np.ndarray] = []

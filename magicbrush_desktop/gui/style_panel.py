@@ -1,12 +1,12 @@
-"""The Style panel: a gallery of looks and paintings, log-scale weight sliders, Run/Stop, loss read-out.
+"""The Style panel: a gallery of looks and paintings, weight sliders, Run/Stop/Start over, Live, read-out.
 
-The panel only collects choices. ``weights_changed`` fires (debounced) when a weight slider settles, so
-the main window can warm-restart a running or finished optimisation from the current picture.
+The panel only collects choices. ``weights_changed`` fires (debounced) when a weight slider settles: a
+running optimisation takes the new weights at its next step, and with Live on a finished one refines
+from its picture (the style controller decides).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from ..core.imageio import is_image_path
 from ..core.style.defaults import PAINTING_WEIGHTS, blended_weights
+from ..core.style.settings import StyleSettings
 from .imaging import to_pixmap
 from .widgets import LogSlider
 
@@ -40,23 +41,6 @@ STYLE_RANGE = (1e-2, 1e3)
 DEFAULT_CONTENT, DEFAULT_STYLE = PAINTING_WEIGHTS
 WEIGHT_DEBOUNCE_MS = 350
 THUMB = 72
-
-
-@dataclass(frozen=True)
-class StyleSettings:
-    """Everything a style run needs from the panel."""
-
-    styles: tuple[str, ...]  # one or two gallery names
-    blend: tuple[float, ...]  # one weight per style
-    content_weight: float
-    style_weight: float
-    steps: int
-    size: int
-    preserve_colors: bool
-
-    def session_key(self) -> tuple:
-        """What a style session is built from; weights and steps are not part of it (warm restart)."""
-        return (self.styles, self.size, self.preserve_colors)
 
 
 class GalleryList(QListWidget):
@@ -113,6 +97,7 @@ class StylePanel(QWidget):
 
     run_requested = Signal()
     stop_requested = Signal()
+    start_over_requested = Signal()
     weights_changed = Signal()  # debounced: a weight slider settled on a new value
     import_requested = Signal(list)  # paths of files/folders to add to the gallery
     add_style_clicked = Signal()
@@ -151,8 +136,17 @@ class StylePanel(QWidget):
         self.run_button.setToolTip("Repaint the current picture in the selected style (Ctrl+Shift+R)")
         self.stop_button = QPushButton("Stop")
         self.stop_button.setEnabled(False)
-        self.loss_label = QLabel("style \u2013 \u00b7 content \u2013 \u00b7 total \u2013")
+        self.stop_button.setToolTip("Stop at the next step; the picture reached is kept")
+        self.start_over_button = QPushButton("Start over")
+        self.start_over_button.setEnabled(False)
+        self.start_over_button.setToolTip("Start again from the photo with the current weights")
+        self.live = QCheckBox("Live: refine as the weights change")
+        self.live.setChecked(True)
+        self.live.setToolTip("After a run, moving a weight refines the picture reached (during a run it always "
+                             "does); off: nothing starts until you press Run")
+        self.loss_label = QLabel("Style taken on: \u2013 \u00b7 photo kept: \u2013")
         self.loss_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.loss_label.setWordWrap(True)
 
         blend_row = QHBoxLayout()
         blend_row.addWidget(self.blend_slider, 1)
@@ -169,11 +163,13 @@ class StylePanel(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.stop_button)
+        buttons.addWidget(self.start_over_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.gallery, 1)
         layout.addWidget(self.add_button)
         layout.addLayout(form)
         layout.addLayout(buttons)
+        layout.addWidget(self.live)
         layout.addWidget(self.loss_label)
 
         # Debounce: a slider drag emits dozens of values; restart only once it rests.
@@ -186,6 +182,7 @@ class StylePanel(QWidget):
         self.blend_slider.valueChanged.connect(self._on_blend)
         self.run_button.clicked.connect(self.run_requested)
         self.stop_button.clicked.connect(self.stop_requested)
+        self.start_over_button.clicked.connect(self.start_over_requested)
         self.add_button.clicked.connect(self.add_style_clicked)
         self.gallery.files_dropped.connect(self.import_requested)
         self.second_combo.currentIndexChanged.connect(lambda _i: self._update_blend_enabled())
@@ -269,11 +266,10 @@ class StylePanel(QWidget):
         self.run_button.setEnabled(not running)
         self.stop_button.setEnabled(running)
 
-    def show_losses(self, values: dict[str, float]) -> None:
-        self.loss_label.setText(
-            f"style {values.get('style', float('nan')):.3g} \u00b7 content {values.get('content', float('nan')):.3g}"
-            f" \u00b7 total {values.get('total', float('nan')):.3g}"
-        )
+    def show_readout(self, words: str, raw: str) -> None:
+        """How far the style got, in words; the raw loss values in the tooltip."""
+        self.loss_label.setText(words)
+        self.loss_label.setToolTip(raw)
 
     def _on_blend(self, value: int) -> None:
         self.blend_label.setText(f"{value} % of the second")

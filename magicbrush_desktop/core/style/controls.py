@@ -56,6 +56,7 @@ class StyleControls:
         self._lock = threading.Lock()
         self._weights = weights
         self._version = 0
+        self._start_overs = 0
 
     def update(self, *, content_weight: float | None = None, style_weight: float | None = None,
                blend: Sequence[float] | None = None) -> bool:
@@ -73,6 +74,18 @@ class StyleControls:
             self._weights = replace(self._weights, **changes)
             self._version += 1
             return True
+
+    def request_start_over(self) -> None:
+        """Ask the run to go back to the photo (with the current weights) at its next step."""
+        with self._lock:
+            self._start_overs += 1
+            self._version += 1
+
+    @property
+    def start_overs(self) -> int:
+        """How many times a start-over was asked for (a run compares it with what it has seen)."""
+        with self._lock:
+            return self._start_overs
 
     def snapshot(self) -> tuple[int, StyleWeights]:
         """(version, weights), read together so a change between the two reads cannot be half-seen."""

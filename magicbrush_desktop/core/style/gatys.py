@@ -640,9 +640,10 @@ class StyleTransfer:
             raise MagicBrushError(f"steps must be at least 1 (got {steps})")
         if optimizer not in OPTIMIZERS:
             raise MagicBrushError(f"unknown optimizer '{optimizer}' (use {' or '.join(OPTIMIZERS)})")
-        version = -1
+        version, start_overs = -1, 0
         if controls is not None:
             version, live = controls.snapshot()
+            start_overs = controls.start_overs
             content_weight, style_weight, blend = live.content_weight, live.style_weight, live.blend
         alpha = self.preset.content_weight if content_weight is None else float(content_weight)
         beta = self.preset.style_weight if style_weight is None else float(style_weight)
@@ -707,6 +708,12 @@ class StyleTransfer:
                         alpha, beta = live.content_weight, live.style_weight
                         if live.blend is not None:
                             self.set_blend(live.blend)
+                        if controls.start_overs != start_overs:
+                            # Back to the photo: a whole run's steps from here, coarse to fine.
+                            start_overs, fresh, self._x, self._anchor = controls.start_overs, True, None, None
+                            start_x, total, since_preview = None, done + steps, 0
+                            plan, phase, changed = self._fresh_plan(steps), 0, True
+                            break
                         weight_changes += 1
                         remaining = max(total - done, refine_steps(steps))
                         total = done + remaining
@@ -716,7 +723,8 @@ class StyleTransfer:
                         # The small-size steps of a refinement are done: show them on the full picture.
                         since_preview = 0
                         yield Preview(self._image(self._anchored()), self.steps_done, f"step {done}/{total}")
-                    elif done < total and ((preview_first and fresh and done == 1) or (preview_every and since_preview >= preview_every)):
+                    elif done < total and ((preview_first and fresh and phase == 0 and i == 0)
+                                           or (preview_every and since_preview >= preview_every)):
                         since_preview = 0
                         yield Preview(self.current(), self.steps_done, f"step {done}/{total}")
                 if not changed:
