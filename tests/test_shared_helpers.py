@@ -53,6 +53,7 @@ def test_the_three_namers_share_the_rule():
     # the thumbnail of ``x``); nothing usable gives "style".
     assert slugify("Van Gogh - Starry Night") == "van-gogh-starry-night"
     assert slugify("x.thumb") == "x-thumb"
+    assert slugify("Monet_Water.Lilies") == "monet-water-lilies"
     assert slugify("Café") == "café"
     assert slugify("???") == "style"
 

@@ -38,13 +38,14 @@ def display_name(stem: str) -> str:
 
 
 def slugify(name: str) -> str:
-    """The file stem of a style named ``name``: :func:`..files.safe_stem`, lower case and without dots.
+    """The file stem of a style named ``name``: :func:`..files.safe_stem`, in lower case, with dashes
+    for dots and underscores ("Monet_Water.Lilies" -> "monet-water-lilies"; nothing usable: "style").
 
     Lower case: two styles differing only in case would share files on case-insensitive disks (macOS,
     Windows). No dots: a style named "x.thumb" would otherwise write its picture over the thumbnail of
-    a style "x" (``x.thumb.png``).
+    a style "x" (``x.thumb.png``). Dashes only between words, as :func:`display_name` reads them.
     """
-    return safe_stem(name.replace(".", " ").lower(), "style")
+    return safe_stem(re.sub(r"[._]", " ", name).lower(), "style")
 
 
 def make_thumbnail(rgb: np.ndarray, size: int = THUMB_SIZE) -> np.ndarray:
