@@ -21,7 +21,8 @@ from PIL import Image
 from skimage import data
 
 from magicbrush_desktop.core.events import Finished, Preview
-from magicbrush_desktop.core.style.gatys import StyleEngine, StyleTransfer
+from magicbrush_desktop.core.style.engine import StyleEngine
+from magicbrush_desktop.core.style.gatys import StyleTransfer
 
 SHARED_STYLE = Path(__file__).resolve().parents[1].parent / "shared" / "styles" / "van-gogh-starry-night.jpg"
 

@@ -79,7 +79,7 @@ def tiny_model(tmp_path_factory) -> Path:
 def tiny_style_engine():
     """A style engine on a random-weight VGG19: the real layer names and depth, 8 channels per conv
     instead of 64..512, so optimisation tests run in a blink and need no weights."""
-    from magicbrush_desktop.core.style.gatys import StyleEngine
+    from magicbrush_desktop.core.style.engine import StyleEngine
     from magicbrush_desktop.core.vgg import VGG19Features
 
     torch.manual_seed(0)

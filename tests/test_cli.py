@@ -101,12 +101,12 @@ def test_train_evaluate_and_models(tmp_path, colour_folder, capsys):
 def test_stylize_colorize_first_uses_the_model_and_render_size_given(tmp_path, tiny_model, monkeypatch, capsys):
     from magicbrush_desktop.core.colorize import Colorizer
     from magicbrush_desktop.core.provenance import read_provenance
-    from magicbrush_desktop.core.style import gatys
+    from magicbrush_desktop.core.style import engine as style_engine
 
     from .conftest import tiny_style_engine
 
     engine = tiny_style_engine()  # built before the patch (it uses the real StyleEngine)
-    monkeypatch.setattr(gatys, "StyleEngine", lambda *a, **k: engine)
+    monkeypatch.setattr(style_engine, "StyleEngine", lambda *a, **k: engine)
     sizes: list[int | None] = []
     predict = Colorizer.predict
 

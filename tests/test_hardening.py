@@ -119,10 +119,10 @@ def test_batch_core_free_names_and_no_replace_race(tmp_path):
 
 @pytest.fixture
 def tiny_stylize(monkeypatch):
-    from magicbrush_desktop.core.style import gatys
+    from magicbrush_desktop.core.style import engine as style_engine
 
     engine = tiny_style_engine()  # built before the patch (it uses the real StyleEngine)
-    monkeypatch.setattr(gatys, "StyleEngine", lambda *a, **k: engine)
+    monkeypatch.setattr(style_engine, "StyleEngine", lambda *a, **k: engine)
 
 
 def test_stylize_refuses_to_write_over_the_style_painting(tmp_path, tiny_stylize, capsys):

@@ -112,7 +112,7 @@ def test_resolve_device_refuses_unknown_and_unavailable_devices_readably(gpus, c
 
 def test_the_colorizer_and_the_style_engine_take_the_same_device_values(gpus, tiny_model):
     from magicbrush_desktop.core.colorize import Colorizer
-    from magicbrush_desktop.core.style.gatys import StyleEngine
+    from magicbrush_desktop.core.style.engine import StyleEngine
 
     from .conftest import tiny_style_engine
 

@@ -65,13 +65,13 @@ def test_help_version_and_usage_errors_import_no_torch(argv, code):
 def test_light_defaults_match_the_modules_that_use_them():
     from magicbrush_desktop.core import colorize, defaults, devices, imageio, networks
     from magicbrush_desktop.core.style import defaults as style_defaults
-    from magicbrush_desktop.core.style import gatys, looks
+    from magicbrush_desktop.core.style import looks, losses
 
     assert set(defaults.GENERATOR_NAMES) == set(networks.GENERATORS)
     assert set(defaults.DISCRIMINATOR_NAMES) == set(networks.DISCRIMINATORS)
     assert imageio.SAVE_FORMATS is defaults.SAVE_FORMATS and devices.DEVICE_CHOICES is defaults.DEVICE_CHOICES
     assert colorize.DEFAULT_RENDER_SIZE == defaults.DEFAULT_RENDER_SIZE
-    assert tuple(gatys.PRESETS) == style_defaults.PRESET_NAMES
+    assert tuple(losses.PRESETS) == style_defaults.PRESET_NAMES
     assert set(looks.LOOKS) == set(style_defaults.LOOK_INFO) == set(style_defaults.LOOK_WEIGHTS)
 
 

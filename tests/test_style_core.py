@@ -12,7 +12,7 @@ import torch
 from magicbrush_desktop.core.color import rgb_to_lab
 from magicbrush_desktop.core.errors import MagicBrushError, ModelError, PhotoError
 from magicbrush_desktop.core.events import Finished, Metrics, Preview, Progress
-from magicbrush_desktop.core.style import gatys
+from magicbrush_desktop.core.style import losses
 from magicbrush_desktop.core.style.gallery import Gallery, load_style
 from magicbrush_desktop.core.style.gatys import StyleTransfer
 from magicbrush_desktop.core.style.looks import LOOKS, find_look
@@ -42,18 +42,18 @@ def test_gram_and_losses_match_the_seed_formulas():
     fm, am = f.reshape(n, m), a.reshape(n, m)
     g_raw, a_raw = fm @ fm.T, am @ am.T
     expected = ((g_raw - a_raw) ** 2).sum() / (4 * n**2 * m**2)
-    assert torch.allclose(gatys.gram(f), g_raw / (n * m))
-    assert torch.allclose(gatys.style_layer_loss(f, gatys.gram(a)), expected, rtol=1e-5)
-    assert torch.allclose(gatys.content_loss(f, a), 0.5 * ((f - a) ** 2).sum())
+    assert torch.allclose(losses.gram(f), g_raw / (n * m))
+    assert torch.allclose(losses.style_layer_loss(f, losses.gram(a)), expected, rtol=1e-5)
+    assert torch.allclose(losses.content_loss(f, a), 0.5 * ((f - a) ** 2).sum())
     x = torch.tensor([[[[0.0, 1.0], [0.5, 0.5]]]]).repeat(1, 3, 1, 1)
-    assert float(gatys.tv_loss(x)) == pytest.approx(3 * (1.0 + 0.25 + 0.25 + 0.0))
+    assert float(losses.tv_loss(x)) == pytest.approx(3 * (1.0 + 0.25 + 0.25 + 0.0))
 
 
 def test_presets_use_the_named_layers():
-    seed = gatys.PRESETS["seed"]
+    seed = losses.PRESETS["seed"]
     assert seed.content_layers == ("conv2_2",)  # the tutorial's conv_4
     assert seed.style_layers == ("conv1_1", "conv1_2", "conv2_1", "conv2_2", "conv3_1")
-    g = gatys.PRESETS["gatys"]
+    g = losses.PRESETS["gatys"]
     assert g.content_layers == ("relu4_2",) and g.deepest == "relu5_1"
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from magicbrush_desktop.core.style import gatys
+from magicbrush_desktop.core.style import gatys, losses
 from magicbrush_desktop.core.style.defaults import (
     LOOK_WEIGHTS, PAINTING_WEIGHTS, RAW_PRESET_WEIGHTS, blended_weights, default_weights, look_key,
 )
@@ -40,13 +40,13 @@ def test_normalised_terms_do_not_depend_on_the_optimisation_size():
 
 def test_normalised_terms_are_relative_errors():
     torch.manual_seed(0)
-    target, gram_target = torch.rand(1, 8, 6, 5), gatys.gram(torch.rand(1, 8, 6, 5))
-    preset = gatys.PRESETS["gatys"]
+    target, gram_target = torch.rand(1, 8, 6, 5), losses.gram(torch.rand(1, 8, 6, 5))
+    preset = losses.PRESETS["gatys"]
     zeros = torch.zeros(1, 8, 6, 5)
-    assert float(gatys.content_loss(zeros, target) / gatys.content_norm(target, preset)) == pytest.approx(1.0)
-    assert float(gatys.style_layer_loss(zeros, gram_target) / gatys.gram_norm(gram_target, preset)) == pytest.approx(1.0)
+    assert float(losses.content_loss(zeros, target) / losses.content_norm(target, preset)) == pytest.approx(1.0)
+    assert float(losses.style_layer_loss(zeros, gram_target) / losses.gram_norm(gram_target, preset)) == pytest.approx(1.0)
     # The ``seed`` preset (the PyTorch tutorial's layers) keeps the raw sums.
-    assert gatys.content_norm(target, gatys.PRESETS["seed"]) == 1.0 == gatys.gram_norm(gram_target, gatys.PRESETS["seed"])
+    assert losses.content_norm(target, losses.PRESETS["seed"]) == 1.0 == losses.gram_norm(gram_target, losses.PRESETS["seed"])
 
 
 def test_each_look_has_its_defaults_and_paintings_share_one():

@@ -11,7 +11,8 @@ from skimage import data
 
 from magicbrush_desktop.cli import main
 from magicbrush_desktop.core.pipeline import run_to_end
-from magicbrush_desktop.core.style.gatys import StyleEngine, StyleTransfer
+from magicbrush_desktop.core.style.engine import StyleEngine
+from magicbrush_desktop.core.style.gatys import StyleTransfer
 from magicbrush_desktop.core.style.looks import stained_glass
 
 

@@ -149,7 +149,8 @@ def run(args: argparse.Namespace) -> int:
     from ..core.pipeline import ColorizeOptions, colorize_then_stylize
     from ..core.provenance import Provenance
     from ..core.style.gallery import Gallery, load_style
-    from ..core.style.gatys import StyleEngine, StyleTransfer
+    from ..core.style.engine import StyleEngine
+    from ..core.style.gatys import StyleTransfer
     from ..core.style.settings import StyleSettings
 
     content_path: Path = args.content

@@ -76,6 +76,22 @@ def lightness_of_grey(grey: np.ndarray) -> np.ndarray:
     return (116.0 * f - 16.0).astype(np.float32)
 
 
+def match_luminance(style_l: np.ndarray, content_l: np.ndarray) -> np.ndarray:
+    """Shift and scale the style's L* to the content's mean and spread (Gatys et al. 2017, §3.1).
+
+    Without it a dark painting would darken the photo even though its colours are not transferred.
+
+    Args:
+        style_l: (h, w) L* of the painting, 0..100.
+        content_l: (H, W) L* of the photo, 0..100 (any size: only its mean and spread are used).
+    Returns:
+        (h, w) L*, clipped to 0..100.
+    """
+    s_mean, s_std = float(style_l.mean()), float(style_l.std()) + 1e-6
+    c_mean, c_std = float(content_l.mean()), float(content_l.std())
+    return np.clip((style_l - s_mean) * (c_std / s_std) + c_mean, 0.0, 100.0)
+
+
 def normalize_l(l: torch.Tensor | np.ndarray):
     """L 0..100 -> network input in [-1, 1]."""
     return l / L_SCALE - 1.0

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -216,6 +217,23 @@ def read_photo(source: Path | str | bytes) -> Photo:
     is_grey = bool(np.percentile(spread, 99) <= _GREY_SPREAD)
     l_star = lightness_of_grey(rgb[..., 1]) if is_grey else lightness(rgb)
     return Photo(rgb, l_star, alpha, icc, exif, fmt, is_grey, notes, path)
+
+
+def resize_image(image: np.ndarray, size_hw: tuple[int, int]) -> np.ndarray:
+    """An image at another pixel size: area filter when shrinking (no aliasing), bicubic when enlarging.
+
+    Args:
+        image: (H, W) or (H, W, C) array, uint8 or float32 (any value range: bicubic may overshoot it
+            slightly for floats; uint8 saturates).
+        size_hw: the new (height, width).
+    Returns:
+        (height, width[, C]) array of the same dtype; ``image`` itself when the size is already right.
+    """
+    h, w = size_hw
+    if (h, w) == image.shape[:2]:
+        return image
+    shrinking = h * w < image.shape[0] * image.shape[1]
+    return cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC)
 
 
 def format_from_path(path: Path) -> str:

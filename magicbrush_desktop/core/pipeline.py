@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from .colorize import ChromaPrediction, Colorizer
     from .hints import HintSet
     from .imageio import Photo
-    from .style.gatys import StyleEngine, StyleTransfer
+    from .style.engine import StyleEngine
+    from .style.gatys import StyleTransfer
     from .style.settings import StyleSettings
 
 # The colorize job's units: load the model, predict the chroma, compose at full resolution.

@@ -21,7 +21,7 @@ from .worker import readable_error
 
 if TYPE_CHECKING:
     from ..core.colorize import Colorizer
-    from ..core.style.gatys import StyleEngine
+    from ..core.style.engine import StyleEngine
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ class Preloader(QThread):
     def _load_vgg(self) -> None:
         if self._engine_factory is None:
             return
-        from ..core.style.gatys import PRESETS
+        from ..core.style.losses import PRESETS
 
         self._engine_factory().model_for(PRESETS["gatys"].deepest)
 

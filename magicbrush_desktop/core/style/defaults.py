@@ -1,10 +1,11 @@
 """Style-transfer defaults that front ends need before any work starts: plain Python, no torch/numpy.
 
 The CLI's parser, its ``--help`` and the desktop app's Style panel read these, so they must import in
-milliseconds (``import torch`` alone takes seconds). :mod:`.gatys` and :mod:`.looks` build on them.
+milliseconds (``import torch`` alone takes seconds). :mod:`.losses`, :mod:`.gatys` and :mod:`.looks`
+build on them.
 
 Weights are those of the default ``gatys`` preset, whose loss terms are normalised (relative feature
-and Gram errors, see :mod:`.gatys`): the same numbers hold at 256 px and at 1024 px. Each built-in look
+and Gram errors, see :mod:`.losses`): the same numbers hold at 256 px and at 1024 px. Each built-in look
 has its own (α, β), chosen with ``bench/style_defaults.py`` so that at the defaults the photo stays
 recognisable (luminance SSIM ≥ 0.5 against the photo at 256 px on three old photos) while the style
 loss still falls by more than half; paintings use :data:`PAINTING_WEIGHTS`.

