@@ -1,0 +1,119 @@
+"""The pieces of the training loop: validation prepared once per run, crop calibration."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from magicbrush_desktop.core import color
+from magicbrush_desktop.core.calibration import fit_chroma_gain, fit_chroma_gain_on_crops
+from magicbrush_desktop.core.checkpoint import load_checkpoint, save_checkpoint
+from magicbrush_desktop.core.dataset import lab_batch
+from magicbrush_desktop.core.events import Metrics, Progress
+from magicbrush_desktop.core.train import train
+
+from .test_train import tiny_config
+
+VAL_KEYS = ["psnr", "ssim", "colourfulness", "colourfulness_real", "score", "chroma_gain", "psnr_calibrated",
+            "ssim_calibrated", "colourfulness_calibrated", "colourfulness_real_calibrated", "score_calibrated",
+            "epoch"]
+TRAIN_KEYS = ["kind", "epoch", "step", "D_real", "D_fake", "D", "G_GAN", "G_L1", "G", "images_per_second"]
+
+
+def test_validation_reads_no_file_and_keeps_its_keys(colour_folder, tmp_path, monkeypatch):
+    opened: list[str] = []
+    real_open = Image.open
+
+    def counting_open(fp, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        opened.append(str(fp))
+        return real_open(fp, *args, **kwargs)
+
+    monkeypatch.setattr(Image, "open", counting_open)
+    run = tmp_path / "run"
+    opened_at_val, val = [], []
+    for event in train(tiny_config(colour_folder, run, epochs=3)):
+        if isinstance(event, Metrics) and event.kind == "val":
+            opened_at_val.append(len(opened))
+            val.append(event.values)
+    photos = len(list(colour_folder.iterdir()))
+    # Each photo is decoded once, when the data is loaded; no validation opens one again.
+    assert opened_at_val == [photos] * 3
+    assert [list(v) for v in val] == [VAL_KEYS] * 3
+    assert all(math.isfinite(v[k]) for v in val for k in VAL_KEYS)
+    for v in val:
+        # Fitted on the validation crops themselves: the calibrated figures are those crops' at the gain.
+        assert v["colourfulness_real_calibrated"] == v["colourfulness_real"]
+        assert v["score_calibrated"] >= v["score"]
+        assert 1.0 <= v["chroma_gain"] <= 2.5
+    log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    assert [list(r) for r in log if r["kind"] == "val"] == [["kind", "step"] + VAL_KEYS] * 3
+    assert all(list(r) == TRAIN_KEYS for r in log if r["kind"] == "train")
+
+
+def test_resume_scores_best_again_on_this_validation(colour_folder, tmp_path):
+    """A run whose best score came from another validation (an older session's full-resolution
+    calibration, on another scale) is compared on one scale after resuming."""
+    run = tmp_path / "run"
+    job = train(tiny_config(colour_folder, run, epochs=2))
+    validated = False
+    for event in job:
+        validated = validated or (isinstance(event, Metrics) and event.kind == "val")
+        if validated and isinstance(event, Metrics) and event.kind == "train":
+            break  # the first epoch is validated and best.pt written; stop in the second epoch
+    job.close()
+    best_metrics = load_checkpoint(run / "best.pt")["metrics"]
+    ckpt = load_checkpoint(run / "last.pt")
+    assert ckpt["train_state"]["best_score"] == best_metrics["score_calibrated"]
+    ckpt["train_state"]["best_score"] = 1e9  # unreachable on this validation's scale
+    save_checkpoint(ckpt, run / "last.pt")
+    events = list(train(tiny_config(colour_folder, run, epochs=2), resume=True))
+    notes = [e.message for e in events if isinstance(e, Progress) and "scored again" in e.message]
+    assert notes and f"{best_metrics['score_calibrated']:.3f}" in notes[0]
+    state = load_checkpoint(run / "last.pt")["train_state"]
+    assert state["epoch"] == 2 and state["best_score"] < 1e9
+    assert state["best_score"] == pytest.approx(max(best_metrics["score_calibrated"],
+                                                    state["history"][-1]["score_calibrated"]))
+
+
+def _flat_colour_crops(colours: list[tuple[int, int, int]], size: int = 16) -> list[np.ndarray]:
+    return [np.full((size, size, 3), rgb, np.uint8) for rgb in colours]
+
+
+@pytest.mark.parametrize("share,expected", [(0.5, 2.0), (0.4, 2.5)])
+def test_crop_calibration_finds_the_missing_saturation(share, expected):
+    # Crops of one colour each; predictions at a share of their true chroma.
+    truths = _flat_colour_crops([(200, 120, 60), (60, 140, 200), (90, 170, 80)])
+    l, ab = lab_batch(truths)
+    gain, figures = fit_chroma_gain_on_crops(l, ab * share, truths)
+    # 0.4 needs 2.5, the grid's top: gains above 2 are scored as applied, not clipped to 2.
+    assert gain == pytest.approx(expected, abs=0.15)
+    assert figures["calibrated"]["score"] > figures["raw"]["score"]
+    assert figures["raw"]["colourfulness"] < figures["calibrated"]["colourfulness"]
+    assert figures["calibrated"]["colourfulness"] == pytest.approx(figures["raw"]["colourfulness_real"], rel=0.1)
+
+
+def test_pipeline_calibration_scores_gains_above_two(tmp_path):
+    """The full-pipeline fit scores a gain as the colorizer applies it: composing at the user's strength
+    clipped it to 2, so 2.1..2.5 scored as 2.0 and were never chosen."""
+    from torch import nn
+
+    from magicbrush_desktop.core.colorize import Colorizer
+    from magicbrush_desktop.core.imageio import read_photo
+
+    colour = (200, 120, 60)
+    Image.new("RGB", (40, 30), colour).save(tmp_path / "c.png")
+    photos = [read_photo(tmp_path / "c.png")]
+    true_ab = color.normalize_ab(color.rgb_to_lab(np.array([[colour]], np.uint8))[0, 0, 1:])
+
+    class FortyPercent(nn.Module):
+        def forward(self, l: torch.Tensor) -> torch.Tensor:
+            ab = torch.tensor(true_ab * 0.4, dtype=torch.float32).view(1, 2, 1, 1)
+            return ab.expand(l.shape[0], 2, *l.shape[-2:])
+
+    gain, _ = fit_chroma_gain(Colorizer(FortyPercent(), {}, torch.device("cpu")), photos, 64)
+    assert gain >= 2.3
