@@ -35,7 +35,8 @@ from magicbrush_desktop.core.imageio import read_photo, resize_image
 from magicbrush_desktop.core.style.defaults import DEFAULT_SIZE, DEFAULT_STEPS, LOOK_INFO, default_weights
 from magicbrush_desktop.core.style.gallery import load_style
 from magicbrush_desktop.core.style.engine import StyleEngine
-from magicbrush_desktop.core.style.gatys import StyleTransfer, fit_size
+from magicbrush_desktop.core.sizing import fit_longest_side
+from magicbrush_desktop.core.style.gatys import StyleTransfer
 
 REPO = Path(__file__).resolve().parents[1]
 OLD_BW = REPO.parent / "shared" / "data" / "old-bw"
@@ -45,7 +46,7 @@ SSIM_SIZE = 256
 
 def luminance_ssim(a: np.ndarray, b: np.ndarray, longest: int = SSIM_SIZE) -> float:
     """SSIM of the CIE L* of two (H, W, 3) uint8 pictures, both resized to ``longest`` px (longest side)."""
-    hw = fit_size(*a.shape[:2], longest)
+    hw = fit_longest_side(*a.shape[:2], longest)
     la = rgb_to_lab(resize_image(a, hw))[..., 0]
     lb = rgb_to_lab(resize_image(b, hw))[..., 0]
     return float(structural_similarity(la, lb, data_range=100.0))

@@ -213,11 +213,12 @@ def _style_steps(steps: int) -> str:
     from magicbrush_desktop.core.pipeline import run_to_end
     from magicbrush_desktop.core.samples import sample_photo_path
     from magicbrush_desktop.core.style.engine import StyleEngine
-    from magicbrush_desktop.core.style.gatys import StyleTransfer, fit_size
+    from magicbrush_desktop.core.sizing import fit_longest_side
+    from magicbrush_desktop.core.style.gatys import StyleTransfer
 
     look_name, look = _builtin_look()
     photo = read_photo(sample_photo_path()).rgb
-    content = resize_image(photo, fit_size(*photo.shape[:2], 64))
+    content = resize_image(photo, fit_longest_side(*photo.shape[:2], 64))
     session = StyleTransfer(StyleEngine("cpu"), content, [look], size=64)  # the app's default precision
     result = run_to_end(session.run(steps, preview_every=0)).result
     if result is None or result.shape != content.shape or result.dtype != np.uint8:

@@ -1,7 +1,9 @@
-"""The helpers several parts of the app share, each written once: safe file names and the device resolver."""
+"""The helpers several parts of the app share, each written once: safe file names, the device resolver
+and the longest-side size rule."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -9,6 +11,7 @@ from magicbrush_desktop.core import devices
 from magicbrush_desktop.core.devices import resolve_device
 from magicbrush_desktop.core.errors import MagicBrushError, ModelError
 from magicbrush_desktop.core.files import SAFE_STEM_CHARS, safe_stem
+from magicbrush_desktop.core.sizing import fit_longest_side
 
 # --- safe file names --------------------------------------------------------------------------------
 
@@ -126,3 +129,68 @@ def test_the_colorizer_and_the_style_engine_take_the_same_device_values(gpus, ti
             Colorizer.load(tiny_model, choice)
         with pytest.raises(MagicBrushError):
             StyleEngine(choice, model=vgg)
+
+
+# --- the longest-side size rule ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("hw, longest, kwargs, fitted", [
+    ((3000, 4000), 256, {}, (192, 256)),  # (height, width) in, (height, width) out
+    ((4000, 3000), 256, {}, (256, 192)),
+    ((512, 512), 64, {}, (64, 64)),
+    ((10, 20), 64, {}, (32, 64)),  # enlarged by default
+    ((10, 20), 64, {"enlarge": False}, (10, 20)),
+    ((300, 400), 160, {"enlarge": False}, (120, 160)),
+    ((1000, 10), 64, {}, (64, 1)),
+    ((1000, 10), 64, {"min_side": 16}, (64, 16)),  # VGG's minimum
+])
+def test_fit_longest_side(hw, longest, kwargs, fitted):
+    assert fit_longest_side(*hw, longest, **kwargs) == fitted
+
+
+def test_fit_longest_side_makes_the_longer_side_exact_and_keeps_the_aspect():
+    rng = np.random.default_rng(0)
+    for h, w, longest in rng.integers(1, 9000, size=(500, 3)):
+        fh, fw = fit_longest_side(int(h), int(w), int(longest))
+        scale = longest / max(h, w)
+        assert max(fh, fw) == longest
+        # Each side is the exact scaled one rounded (or 1 px where that rounds to nothing).
+        assert abs(fh - h * scale) <= 0.5 or fh == 1
+        assert abs(fw - w * scale) <= 0.5 or fw == 1
+
+
+@pytest.mark.parametrize("args", [(0, 10, 64), (10, 0, 64), (10, 10, 0)])
+def test_fit_longest_side_refuses_empty_sizes(args):
+    with pytest.raises(ValueError, match="at least 1 px"):
+        fit_longest_side(*args)
+
+
+def test_every_user_of_the_size_rule_agrees(tiny_model):
+    from magicbrush_desktop.core.colorize import Colorizer
+    from magicbrush_desktop.core.imageio import encode_image, read_photo
+    from magicbrush_desktop.core.style.gallery import make_thumbnail
+    from magicbrush_desktop.core.style.gatys import StyleTransfer
+
+    from .conftest import make_colour_image, tiny_style_engine
+
+    photo = make_colour_image(30, 50, seed=3)  # (h, w) = (50, 30)
+    assert make_thumbnail(photo, 20).shape[:2] == fit_longest_side(50, 30, 20) == (20, 12)
+    assert make_thumbnail(photo, 400) is photo  # never enlarged
+    session = StyleTransfer(tiny_style_engine(), photo, [make_colour_image(40, 40, seed=4)], size=48)
+    assert session.current().shape[:2] == fit_longest_side(50, 30, 48, min_side=16) == (48, 29)
+    # The colorizer predicts at the render size, enlarging a small photo up to it.
+    chroma = Colorizer.load(tiny_model, "cpu").predict(read_photo(encode_image(photo, "png")), 64)
+    assert chroma.ab.shape[:2] == fit_longest_side(50, 30, 64) == (64, 38)
+    assert chroma.render_size == (38, 64)  # ChromaPrediction records (w, h), as OpenCV takes it
+
+
+def test_a_style_session_refuses_pictures_without_pixels():
+    from magicbrush_desktop.core.style.gatys import StyleTransfer
+
+    from .conftest import make_colour_image, tiny_style_engine
+
+    engine, painting = tiny_style_engine(), make_colour_image(40, 40, seed=4)
+    with pytest.raises(MagicBrushError, match="with pixels"):
+        StyleTransfer(engine, np.zeros((0, 8, 3), np.uint8), [painting])
+    with pytest.raises(MagicBrushError, match="with pixels"):
+        StyleTransfer(engine, painting, [np.zeros((8, 0, 3), np.uint8)])

@@ -24,6 +24,7 @@ from .devices import resolve_device
 from .errors import MagicBrushError
 from .imageio import Photo
 from .models import resolve_model
+from .sizing import fit_longest_side
 
 # Chosen by measurement on the held-out benchmark (docs/BENCHMARKS.md): longest side, pixels. Kept in
 # .defaults so the CLI parser and the GUI panel need no torch.
@@ -51,12 +52,6 @@ class ChromaPrediction:
     coef_b: np.ndarray
     ab: np.ndarray
     render_size: tuple[int, int]
-
-
-def render_dims(width: int, height: int, render_size: int) -> tuple[int, int]:
-    """(w, h) with the longest side equal to ``render_size`` (never upscaling tiny photos past it)."""
-    scale = render_size / max(width, height)
-    return max(1, round(width * scale)), max(1, round(height * scale))
 
 
 def _box(x: np.ndarray, radius: int) -> np.ndarray:
@@ -162,7 +157,8 @@ class Colorizer:
         """Run the network on the photo's lightness at ``render_size`` (longest side, pixels)."""
         render_size = int(np.clip(render_size or DEFAULT_RENDER_SIZE, MIN_RENDER_SIZE, MAX_RENDER_SIZE))
         full_h, full_w = photo.lightness.shape
-        w, h = render_dims(full_w, full_h, render_size)
+        # A small photo is enlarged to the render size too: the network was trained at that scale.
+        h, w = fit_longest_side(full_h, full_w, render_size)
         l_low = cv2.resize(photo.lightness, (w, h), interpolation=cv2.INTER_AREA) if (w, h) != (full_w, full_h) \
             else photo.lightness.astype(np.float32)
         l_in = torch.from_numpy(normalize_l(l_low)).float()[None, None].to(self.device)
@@ -179,7 +175,7 @@ class Colorizer:
         """
         lightness = photo.lightness
         if max_side and max(lightness.shape) > max_side:
-            w, h = render_dims(lightness.shape[1], lightness.shape[0], max_side)
+            h, w = fit_longest_side(*lightness.shape, max_side)
             lightness = cv2.resize(lightness, (w, h), interpolation=cv2.INTER_AREA)
         return compose(lightness, chroma, strength, guided)
 

@@ -225,7 +225,7 @@ def resize_image(image: np.ndarray, size_hw: tuple[int, int]) -> np.ndarray:
     Args:
         image: (H, W) or (H, W, C) array, uint8 or float32 (any value range: bicubic may overshoot it
             slightly for floats; uint8 saturates).
-        size_hw: the new (height, width).
+        size_hw: the new (height, width), as :func:`.sizing.fit_longest_side` gives it.
     Returns:
         (height, width[, C]) array of the same dtype; ``image`` itself when the size is already right.
     """

@@ -13,6 +13,7 @@ import os
 import sys
 
 from .errors import MagicBrushError
+from .sizing import fit_longest_side
 
 
 def available_memory() -> int | None:
@@ -77,9 +78,10 @@ def check_style_size(content_hw: tuple[int, int], size: int, style_scale: float 
     """
     if not isinstance(size, (int, float)) or not 16 <= size <= MAX_STYLE_SIZE:
         raise MagicBrushError(f"the optimisation size must be between 16 and {MAX_STYLE_SIZE} px (got {size})")
-    h, w = content_hw
-    aspect = min(h, w) / max(h, w) if max(h, w) else 1.0
-    pixels = size * max(16, size * aspect) * (1 + max(1.0, style_scale) ** 2 * 0.25)
+    # The very size StyleTransfer optimises at (max(1, ·): a photo without pixels is refused there).
+    opt_h, opt_w = fit_longest_side(max(1, content_hw[0]), max(1, content_hw[1]), round(size), min_side=16)
+    aspect = min(opt_h, opt_w) / max(opt_h, opt_w)
+    pixels = opt_h * opt_w * (1 + max(1.0, style_scale) ** 2 * 0.25)
     needed = pixels * STYLE_BYTES_PER_PIXEL
     available = available_memory()
     if available is not None and needed > available:

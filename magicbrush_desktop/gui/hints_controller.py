@@ -16,7 +16,6 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-import cv2
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt
 from PySide6.QtGui import QAction, QColor, QKeySequence, QUndoCommand
@@ -35,8 +34,9 @@ from ..core.hints import (
     sidecar_path,
     write_sidecar,
 )
-from ..core.imageio import READ_EXTENSIONS, Photo, read_photo
+from ..core.imageio import READ_EXTENSIONS, Photo, read_photo, resize_image
 from ..core.paths import user_data_dir
+from ..core.sizing import fit_longest_side
 from .brush_tool import BrushPanel, HintOverlay, brush_icon, pick_color
 from .imaging import thumbnail
 
@@ -386,12 +386,8 @@ class HintsController(QObject):
 
     @staticmethod
     def _screen_lightness(photo: Photo, side: int) -> np.ndarray:
-        l = photo.lightness
-        if max(l.shape) <= side:
-            return l
-        scale = side / max(l.shape)
-        size = (max(1, round(l.shape[1] * scale)), max(1, round(l.shape[0] * scale)))
-        return cv2.resize(l, size, interpolation=cv2.INTER_AREA)
+        """The photo's L* ((h, w) float32, 0..100) shrunk to at most ``side`` px on its longer side."""
+        return resize_image(photo.lightness, fit_longest_side(*photo.lightness.shape, side, enlarge=False))
 
     def preview_step(self, step: "Step", base: ChromaPrediction, hints: HintSet) -> "Step":
         chroma = self.propagator(base).apply(hints) if hints else base

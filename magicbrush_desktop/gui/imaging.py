@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 from PySide6.QtGui import QImage, QPixmap
+
+from ..core.sizing import fit_longest_side
 
 
 def to_qimage(rgb: np.ndarray) -> QImage:
@@ -32,7 +35,10 @@ def from_qimage(image: QImage) -> np.ndarray:
 
 
 def thumbnail(rgb: np.ndarray, side: int) -> np.ndarray:
-    """A quick nearest-step downscale so the longest side is at most ``side`` (for icons only)."""
-    h, w = rgb.shape[:2]
-    step = max(1, int(np.ceil(max(h, w) / side)))
-    return np.ascontiguousarray(rgb[::step, ::step])
+    """A quick (nearest-neighbour) downscale of an (H, W, 3) uint8 picture to at most ``side`` px on its
+    longer side, for icons and reference views only: a 40 MP photo shrinks in milliseconds on the GUI
+    thread, where an area filter would take a noticeable fraction of a second."""
+    h, w = fit_longest_side(*rgb.shape[:2], side, enlarge=False)
+    if (h, w) == rgb.shape[:2]:
+        return rgb
+    return cv2.resize(rgb, (w, h), interpolation=cv2.INTER_NEAREST)

@@ -19,13 +19,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from ..errors import PhotoError
 from ..files import safe_stem
-from ..imageio import atomic_write_bytes, encode_image, is_image_path, read_photo
+from ..imageio import atomic_write_bytes, encode_image, is_image_path, read_photo, resize_image
 from ..paths import resources_dir, user_cache_dir, user_styles_dir
+from ..sizing import fit_longest_side
 from .looks import LOOK_SIZE, LOOKS, find_look
 
 THUMB_SIZE = 160
@@ -49,12 +49,9 @@ def slugify(name: str) -> str:
 
 
 def make_thumbnail(rgb: np.ndarray, size: int = THUMB_SIZE) -> np.ndarray:
-    """(H, W, 3) uint8 -> (h, w, 3) uint8 with the longest side ``size`` (area filter)."""
-    h, w = rgb.shape[:2]
-    scale = size / max(h, w)
-    if scale >= 1:
-        return rgb
-    return cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    """(H, W, 3) uint8 -> (h, w, 3) uint8 with the longest side ``size`` (area filter); a smaller
+    picture is returned as it is, never enlarged."""
+    return resize_image(rgb, fit_longest_side(*rgb.shape[:2], size, enlarge=False))
 
 
 def _write_png(path: Path, rgb: np.ndarray) -> None:

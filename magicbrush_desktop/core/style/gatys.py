@@ -25,6 +25,7 @@ from ..errors import MagicBrushError
 from ..events import Event, Finished, Metrics, Preview, Progress
 from ..imageio import resize_image
 from ..limits import check_style_size
+from ..sizing import fit_longest_side
 from .controls import StyleControls, refine_steps
 from .defaults import DEFAULT_PRESET, OPTIMIZERS
 # re-exported for gui/main_window.py until it imports core.style.engine
@@ -37,16 +38,12 @@ from .losses import content_loss, content_norm, get_preset, gram_norm, style_lay
 # seconds; the full-size steps then refine it.
 REFINE_PREVIEW_SIDE = 256
 REFINE_PREVIEW_STEPS = 3
+# VGG19 halves a picture four times before relu5_1: a side under 16 px would vanish there.
+MIN_SIDE = 16
 
 # ----------------------------------------------------------------------------------------------------
-# Sizes and the grey picture of a lightness
+# The grey picture of a lightness
 # ----------------------------------------------------------------------------------------------------
-
-
-def fit_size(height: int, width: int, longest: int) -> tuple[int, int]:
-    """(h, w) scaled so the longest side is ``longest`` (aspect kept, each side at least 16 px)."""
-    scale = longest / max(height, width)
-    return max(16, round(height * scale)), max(16, round(width * scale))
 
 
 def grey_for_vgg(l_star: np.ndarray) -> np.ndarray:
@@ -113,8 +110,8 @@ class StyleTransfer:
         scales: Sequence[int] | None = None,
         seed: int = 0,
     ) -> None:
-        if content.ndim != 3 or content.shape[2] != 3 or content.dtype != np.uint8:
-            raise MagicBrushError("the content image must be an (H, W, 3) uint8 RGB array")
+        if content.ndim != 3 or content.shape[2] != 3 or content.dtype != np.uint8 or 0 in content.shape:
+            raise MagicBrushError("the content image must be an (H, W, 3) uint8 RGB array with pixels")
         if not styles:
             raise MagicBrushError("at least one style image is needed")
         if size < 16:
@@ -164,8 +161,8 @@ class StyleTransfer:
     # --- setup -------------------------------------------------------------------------------------
 
     def _prepare_style(self, style: np.ndarray) -> np.ndarray:
-        if style.ndim != 3 or style.shape[2] != 3 or style.dtype != np.uint8:
-            raise MagicBrushError("each style image must be an (H, W, 3) uint8 RGB array")
+        if style.ndim != 3 or style.shape[2] != 3 or style.dtype != np.uint8 or 0 in style.shape:
+            raise MagicBrushError("each style image must be an (H, W, 3) uint8 RGB array with pixels")
         if not self.preserve_colors:
             return style
         style_l = rgb_to_lab(style)[..., 0]
@@ -187,6 +184,10 @@ class StyleTransfer:
         """The photo (or its grey lightness, preserving colours) at an optimisation size: (h, w, 3)."""
         return resize_image(self._content_source, size_hw)
 
+    def _fit(self, longest: int) -> tuple[int, int]:
+        """(h, w) of the photo fitted to ``longest`` px on its longer side, at least 16 px a side."""
+        return fit_longest_side(*self.full_size, longest, min_side=MIN_SIDE)
+
     def _targets(self, size_hw: tuple[int, int]) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
         """Content features and the blended Gram targets at an optimisation size.
 
@@ -200,7 +201,7 @@ class StyleTransfer:
         for style, key, w in zip(self._styles, self._style_keys, self.blend):
             if w == 0:
                 continue
-            style_img = resize_image(style, fit_size(*style.shape[:2], longest))
+            style_img = resize_image(style, fit_longest_side(*style.shape[:2], longest, min_side=MIN_SIDE))
             grams = self.engine.style_targets(style_img, p.style_layers, key)
             for layer, g in grams.items():
                 blended[layer] = blended[layer] + w * g if layer in blended else w * g
@@ -263,7 +264,7 @@ class StyleTransfer:
         tv_weight: float = 0.0,
     ) -> Losses:
         """Losses of ``image`` ((h, w, 3) uint8, default: the current picture, else the photo) at ``size``."""
-        size_hw = fit_size(*self.full_size, self.size)
+        size_hw = self._fit(self.size)
         if image is not None:
             x = to_tensor(resize_image(image, size_hw), self.engine.device)
         else:
@@ -341,7 +342,7 @@ class StyleTransfer:
             self.set_blend(blend)
 
         started = time.perf_counter()
-        final_hw = fit_size(*self.full_size, self.size)
+        final_hw = self._fit(self.size)
         fresh = self._x is None
         start_x = None if fresh else self._x.detach().clone()
         plan = self._fresh_plan(steps) if fresh else self._refine_plan(steps)
@@ -443,7 +444,7 @@ class StyleTransfer:
 
     def _fresh_plan(self, steps: int) -> list[tuple[tuple[int, int], int]]:
         """Coarse to fine through ``scales``: steps split evenly, the remainder at the finest size."""
-        sizes = [fit_size(*self.full_size, s) for s in self.scales]
+        sizes = [self._fit(s) for s in self.scales]
         per = steps // len(sizes)
         plan = [(hw, per) for hw in sizes[:-1] if per > 0]
         plan.append((sizes[-1], steps - sum(n for _, n in plan)))
@@ -451,8 +452,8 @@ class StyleTransfer:
 
     def _refine_plan(self, steps: int) -> list[tuple[tuple[int, int], int]]:
         """A refinement of the current picture: a few small-size steps (a quick preview), then full size."""
-        final_hw = fit_size(*self.full_size, self.size)
-        preview_hw = fit_size(*self.full_size, min(REFINE_PREVIEW_SIDE, self.size))
+        final_hw = self._fit(self.size)
+        preview_hw = self._fit(min(REFINE_PREVIEW_SIDE, self.size))
         if preview_hw == final_hw or steps <= REFINE_PREVIEW_STEPS:
             return [(final_hw, steps)]
         return [(preview_hw, REFINE_PREVIEW_STEPS), (final_hw, steps - REFINE_PREVIEW_STEPS)]
@@ -465,7 +466,7 @@ class StyleTransfer:
         steps are cheap and the change will show at the next preview. At the finest size (or during a
         refinement's small-size steps) it becomes a refinement.
         """
-        final_hw = fit_size(*self.full_size, self.size)
+        final_hw = self._fit(self.size)
         here = plan[phase][0]
         if here != final_hw and self._anchor is None:
             rest = [(here, plan[phase][1] - steps_done_in_phase)] + plan[phase + 1:]
@@ -511,7 +512,7 @@ class StyleTransfer:
 
     def _at_final_size(self, x: torch.Tensor | None) -> torch.Tensor:
         """A picture (default: the photo) at the finest optimisation size: (1, 3, h, w) 0..1, detached."""
-        size_hw = fit_size(*self.full_size, self.size)
+        size_hw = self._fit(self.size)
         if x is None:
             return to_tensor(self._content_at(size_hw), self.engine.device)
         return self._carry(x, size_hw)
@@ -526,7 +527,7 @@ class StyleTransfer:
     def current(self) -> np.ndarray:
         """The current picture at the optimisation size: (h, w, 3) uint8 (the photo before any run)."""
         if self._x is None:
-            return resize_image(self._content_full, fit_size(*self.full_size, self.size))
+            return resize_image(self._content_full, self._fit(self.size))
         return self._image(self._anchored() if self._anchor is not None else self._x)
 
     def _recolor(self, grey_rgb: np.ndarray, size_hw: tuple[int, int]) -> np.ndarray:
