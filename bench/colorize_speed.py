@@ -64,28 +64,24 @@ def _train_throughput(queue, steps: int = 6) -> None:  # noqa: ANN001
 
     torch.set_num_threads(2)
     from magicbrush_desktop.core.dataset import lab_batch
-    from magicbrush_desktop.core.losses import GANLoss, l1_loss
+    from magicbrush_desktop.core.losses import GANLoss
     from magicbrush_desktop.core.networks import build_discriminator, build_generator
+    from magicbrush_desktop.core.train import TrainConfig, gan_step
 
+    # The training loop's own step (core/train.py) at its default rates, so the figure is what
+    # `magicbrush train` does per batch.
+    cfg = TrainConfig(data_dir="", run_dir="")
     gen, disc = build_generator("vgg_resunet"), build_discriminator("patchgan")
-    opt_g = torch.optim.Adam([p for p in gen.parameters() if p.requires_grad], 2e-4, betas=(0.5, 0.999))
-    opt_d = torch.optim.Adam(disc.parameters(), 1e-3, betas=(0.5, 0.999))
-    gan = GANLoss()
+    opt_g = torch.optim.Adam([p for p in gen.parameters() if p.requires_grad], cfg.lr_g, betas=(cfg.beta1, cfg.beta2))
+    opt_d = torch.optim.Adam(disc.parameters(), cfg.lr_d, betas=(cfg.beta1, cfg.beta2))
+    gan = GANLoss(cfg.gan_mode)
     rng = np.random.default_rng(0)
     crops = [rng.integers(0, 255, (128, 128, 3), dtype=np.uint8) for _ in range(16)]
     times = []
     for step in range(steps):
         start = time.perf_counter()
         l, ab = lab_batch(crops)
-        fake = gen(l)
-        opt_d.zero_grad()
-        d = 0.5 * (gan(disc(torch.cat([l, ab], 1)), True) + gan(disc(torch.cat([l, fake.detach()], 1)), False))
-        d.backward()
-        opt_d.step()
-        opt_g.zero_grad()
-        g = gan(disc(torch.cat([l, fake], 1)), True, False) + 100 * l1_loss(fake, ab)
-        g.backward()
-        opt_g.step()
+        gan_step(gen, disc, opt_g, opt_d, gan, l, ab, lambda_l1=cfg.lambda_l1)
         if step:  # the first step pays one-off allocation costs
             times.append(time.perf_counter() - start)
     queue.put({"images_per_second": 16 / float(np.median(times)), "peak_mb": _peak_mb()})

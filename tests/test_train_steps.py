@@ -1,4 +1,4 @@
-"""The pieces of the training loop: validation prepared once per run, crop calibration."""
+"""The pieces of the training loop: one GAN step, validation prepared once per run, crop calibration."""
 
 from __future__ import annotations
 
@@ -15,14 +15,60 @@ from magicbrush_desktop.core.calibration import fit_chroma_gain, fit_chroma_gain
 from magicbrush_desktop.core.checkpoint import load_checkpoint, save_checkpoint
 from magicbrush_desktop.core.dataset import lab_batch
 from magicbrush_desktop.core.events import Metrics, Progress
-from magicbrush_desktop.core.train import train
+from magicbrush_desktop.core.losses import GANLoss
+from magicbrush_desktop.core.networks import build_discriminator, build_generator
+from magicbrush_desktop.core.train import gan_step, train
 
-from .test_train import tiny_config
+from .conftest import make_colour_image
+from .test_train import TINY_D, TINY_G, tiny_config
 
+LOSS_KEYS = {"D_real", "D_fake", "D", "G_GAN", "G_L1", "G"}
 VAL_KEYS = ["psnr", "ssim", "colourfulness", "colourfulness_real", "score", "chroma_gain", "psnr_calibrated",
             "ssim_calibrated", "colourfulness_calibrated", "colourfulness_real_calibrated", "score_calibrated",
             "epoch"]
 TRAIN_KEYS = ["kind", "epoch", "step", "D_real", "D_fake", "D", "G_GAN", "G_L1", "G", "images_per_second"]
+
+
+def _tiny_gan():
+    torch.manual_seed(0)
+    gen = build_generator("resunet", **TINY_G)
+    disc = build_discriminator("patchgan", **TINY_D)
+    opt_g = torch.optim.Adam(gen.parameters(), lr=1e-3, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(disc.parameters(), lr=1e-3, betas=(0.5, 0.999))
+    l, ab = lab_batch([make_colour_image(32, 32, seed=i) for i in range(2)])
+    return gen, disc, opt_g, opt_d, l, ab
+
+
+def _weights(module: torch.nn.Module) -> list[torch.Tensor]:
+    return [p.detach().clone() for p in module.parameters()]
+
+
+def _changed(before: list[torch.Tensor], module: torch.nn.Module) -> bool:
+    return any(not torch.equal(a, b) for a, b in zip(before, module.parameters()))
+
+
+def test_gan_step_updates_both_networks_and_reports_the_six_terms():
+    gen, disc, opt_g, opt_d, l, ab = _tiny_gan()
+    g_before, d_before = _weights(gen), _weights(disc)
+    values = gan_step(gen, disc, opt_g, opt_d, GANLoss("vanilla"), l, ab, lambda_l1=100.0)
+    assert set(values) == LOSS_KEYS
+    assert all(isinstance(v, float) and math.isfinite(v) for v in values.values())
+    assert _changed(g_before, gen) and _changed(d_before, disc)
+    assert values["D"] == pytest.approx(0.5 * (values["D_real"] + values["D_fake"]), rel=1e-5)
+    assert values["G"] == pytest.approx(values["G_GAN"] + values["G_L1"], rel=1e-5)
+    assert values["D"] > 0 and values["G_GAN"] > 0 and values["G_L1"] > 0
+    # The discriminator is trainable again afterwards (its generator pass froze it).
+    assert all(p.requires_grad for p in disc.parameters())
+
+
+def test_gan_step_warmup_leaves_the_discriminator_alone():
+    gen, disc, opt_g, opt_d, l, ab = _tiny_gan()
+    g_before, d_before = _weights(gen), _weights(disc)
+    values = gan_step(gen, disc, opt_g, opt_d, GANLoss("lsgan"), l, ab, lambda_l1=10.0, adversarial=False)
+    assert set(values) == LOSS_KEYS
+    assert values["D_real"] == values["D_fake"] == values["D"] == values["G_GAN"] == 0.0
+    assert values["G"] == pytest.approx(values["G_L1"]) and values["G_L1"] > 0
+    assert _changed(g_before, gen) and not _changed(d_before, disc)
 
 
 def test_validation_reads_no_file_and_keeps_its_keys(colour_folder, tmp_path, monkeypatch):

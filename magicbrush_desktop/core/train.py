@@ -4,7 +4,7 @@
 app's Train dialog charts them. Closing the generator stops training after the current step, saving
 ``last.pt`` first, so ``resume=True`` continues exactly where it stopped.
 
-Per step (seed 003's terms): D_real, D_fake, D = (D_real + D_fake) / 2; G_GAN, G_L1
+Per step (:func:`gan_step`, seed 003's terms): D_real, D_fake, D = (D_real + D_fake) / 2; G_GAN, G_L1
 (x lambda), G = G_GAN + G_L1. Optional L1-only warm-up epochs come before the adversarial phase (GAN
 terms 0). Per epoch: validation PSNR, SSIM, colourfulness (and its gap to the real photos) and the
 calibrated chroma gain, on centre crops prepared once per run (:class:`ValidationSet`), and a sample grid.
@@ -151,6 +151,57 @@ def validate(generator: torch.nn.Module, val: ImageSet | ValidationSet, size: in
     boosted = lab_tensor_to_rgb(l_all[:shown], pred_all[:shown] * gain)
     samples = [[greys[i], boosted[i], crops[i]] for i in range(shown)]
     return result, samples
+
+
+def gan_step(gen: torch.nn.Module, disc: torch.nn.Module, opt_g: torch.optim.Optimizer,
+             opt_d: torch.optim.Optimizer, gan_loss: GANLoss, l: torch.Tensor, ab: torch.Tensor, *,
+             lambda_l1: float = 100.0, adversarial: bool = True,
+             ctx: distributed.DistContext | None = None) -> dict[str, float]:
+    """One training step on a batch: one discriminator update, then one generator update.
+
+    The discriminator learns real (L, ab) pairs against generated ones (generator detached); the
+    generator then learns to fool it (the discriminator frozen for that pass, so no gradient is spent
+    on its weights) while staying close to the truth (L1 x ``lambda_l1``). ``adversarial=False`` is the L1-only warm-up:
+    no discriminator update, GAN terms 0. Under torchrun (``ctx``) gradients are averaged over the ranks
+    before each optimiser step.
+
+    Args:
+        l: (N, 1, H, W) L in [-1, 1], on the networks' device.
+        ab: (N, 2, H, W) the true a*b*, normalised (about [-1, 1]), same device.
+    Returns:
+        {"D_real", "D_fake", "D" = (D_real + D_fake) / 2, "G_GAN", "G_L1" (already x lambda_l1),
+        "G" = G_GAN + G_L1} as floats.
+    """
+    ctx = ctx or distributed.DistContext()
+    fake_ab = gen(l)
+    values: dict[str, float] = {}
+    if adversarial:
+        opt_d.zero_grad(set_to_none=True)
+        d_real = gan_loss(disc(torch.cat([l, ab], 1)), real=True)
+        d_fake = gan_loss(disc(torch.cat([l, fake_ab.detach()], 1)), real=False)
+        d_total = 0.5 * (d_real + d_fake)
+        d_total.backward()
+        distributed.average_gradients(disc, ctx)
+        opt_d.step()
+        values.update(D_real=d_real.item(), D_fake=d_fake.item(), D=d_total.item())
+    else:
+        values.update(D_real=0.0, D_fake=0.0, D=0.0)
+    opt_g.zero_grad(set_to_none=True)
+    g_l1 = l1_loss(fake_ab, ab) * lambda_l1
+    if adversarial:
+        disc.requires_grad_(False)
+        try:
+            g_gan = gan_loss(disc(torch.cat([l, fake_ab], 1)), real=True, for_discriminator=False)
+        finally:
+            disc.requires_grad_(True)
+    else:
+        g_gan = torch.zeros((), device=l.device)
+    g_total = g_gan + g_l1
+    g_total.backward()
+    distributed.average_gradients(gen, ctx)
+    opt_g.step()
+    values.update(G_GAN=g_gan.item(), G_L1=g_l1.item(), G=g_total.item())
+    return values
 
 
 _MAIN = [True]  # False on the ranks > 0 of a torchrun run: they write nothing
@@ -389,33 +440,8 @@ def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
                 l, ab = lab_batch(crops)
                 l, ab = degrade_batch(l, ab, rng, config.degrade)
                 l, ab = l.to(device), ab.to(device)
-                fake_ab = gen(l)
-                values: dict[str, float] = {}
-                if adversarial:
-                    # Discriminator: real pairs vs generated pairs (generator detached).
-                    opt_d.zero_grad(set_to_none=True)
-                    d_real = gan_loss(disc(torch.cat([l, ab], 1)), real=True)
-                    d_fake = gan_loss(disc(torch.cat([l, fake_ab.detach()], 1)), real=False)
-                    d_total = 0.5 * (d_real + d_fake)
-                    d_total.backward()
-                    distributed.average_gradients(disc, ctx)
-                    opt_d.step()
-                    values.update(D_real=d_real.item(), D_fake=d_fake.item(), D=d_total.item())
-                # Generator: fool D, stay close to the truth.
-                opt_g.zero_grad(set_to_none=True)
-                g_l1 = l1_loss(fake_ab, ab) * config.lambda_l1
-                if adversarial:
-                    disc.requires_grad_(False)
-                    g_gan = gan_loss(disc(torch.cat([l, fake_ab], 1)), real=True, for_discriminator=False)
-                    disc.requires_grad_(True)
-                else:
-                    g_gan = torch.zeros((), device=device)
-                    values.update(D_real=0.0, D_fake=0.0, D=0.0)
-                g_total = g_gan + g_l1
-                g_total.backward()
-                distributed.average_gradients(gen, ctx)
-                opt_g.step()
-                values.update(G_GAN=g_gan.item(), G_L1=g_l1.item(), G=g_total.item())
+                values = gan_step(gen, disc, opt_g, opt_d, gan_loss, l, ab, lambda_l1=config.lambda_l1,
+                                  adversarial=adversarial, ctx=ctx)
                 batch_index += 1
                 global_step += 1
                 train_seconds += time.monotonic() - step_start
