@@ -1,5 +1,5 @@
-"""The helpers several parts of the app share, each written once: safe file names, the device resolver
-and the longest-side size rule."""
+"""The helpers several parts of the app share, each written once: safe file names, the device resolver,
+the longest-side size rule and the grey of a lightness."""
 
 from __future__ import annotations
 
@@ -194,3 +194,48 @@ def test_a_style_session_refuses_pictures_without_pixels():
         StyleTransfer(engine, np.zeros((0, 8, 3), np.uint8), [painting])
     with pytest.raises(MagicBrushError, match="with pixels"):
         StyleTransfer(engine, painting, [np.zeros((8, 0, 3), np.uint8)])
+
+
+# --- the grey of a lightness ------------------------------------------------------------------------
+
+
+def test_grey_of_lightness_inverts_the_cie_lightness_of_every_grey_level():
+    from magicbrush_desktop.core.color import grey_of_lightness, lightness_of_grey
+
+    levels = np.arange(256, dtype=np.uint8)
+    back = grey_of_lightness(lightness_of_grey(levels)) * 255.0
+    assert back.dtype == np.float32 and np.abs(back - levels).max() < 0.01
+    # The CIE curve, not L/100: mid lightness is level 119, and the ends are black and white.
+    assert round(float(grey_of_lightness(np.float32(50.0))) * 255) == 119
+    assert grey_of_lightness(np.array([-5.0, 0.0, 100.0, 120.0])).tolist() == pytest.approx([0.0, 0.0, 1.0, 1.0])
+
+
+def test_grey_of_lightness_is_the_same_for_numpy_and_torch_and_has_gradients():
+    from magicbrush_desktop.core.color import grey_of_lightness, normalize_l
+    from magicbrush_desktop.core.networks import l_to_grey_rgb
+
+    l_star = np.linspace(0, 100, 1001, dtype=np.float32)
+    t = torch.from_numpy(l_star.copy()).requires_grad_(True)
+    grey = grey_of_lightness(t)
+    assert isinstance(grey, torch.Tensor) and grey.dtype == torch.float32
+    assert np.abs(grey.detach().numpy() - grey_of_lightness(l_star)).max() < 1e-6
+    grey.sum().backward()
+    assert torch.isfinite(t.grad).all() and (t.grad[1:-1] > 0).all()
+    # The colorizer's network input is that grey, on normalised L, in three channels.
+    rgb = l_to_grey_rgb(torch.from_numpy(normalize_l(l_star))[None, None, None])
+    assert rgb.shape == (1, 3, 1, 1001) and np.abs(rgb[0, 2, 0].numpy() - grey_of_lightness(l_star)).max() < 1e-6
+
+
+def test_grey_baseline_and_preserve_colours_give_a_grey_photo_back():
+    from magicbrush_desktop.core.color import lightness
+    from magicbrush_desktop.core.evaluate import grey_baseline
+    from magicbrush_desktop.core.style.gatys import StyleTransfer
+
+    from .conftest import make_colour_image, tiny_style_engine
+
+    grey = np.repeat(make_colour_image(40, 30, seed=5)[..., :1], 3, axis=2)
+    assert np.abs(grey_baseline(lightness(grey)).astype(int) - grey).max() <= 1
+    session = StyleTransfer(tiny_style_engine(), grey, [make_colour_image(40, 40, seed=4)], size=40,
+                            preserve_colors=True)
+    # What the VGG sees of a grey photo is that photo (a linear L/100 would brighten its midtones).
+    assert np.abs(session._content_source * 255.0 - grey).max() <= 1.0

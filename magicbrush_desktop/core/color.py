@@ -76,6 +76,33 @@ def lightness_of_grey(grey: np.ndarray) -> np.ndarray:
     return (116.0 * f - 16.0).astype(np.float32)
 
 
+def grey_of_lightness(l_star: np.ndarray | torch.Tensor) -> np.ndarray | torch.Tensor:
+    """The sRGB grey of a CIE lightness: the level R = G = B (0..1) whose L* (a* = b* = 0) is ``l_star``.
+
+    The exact inverse of :func:`lightness_of_grey`: L* to relative luminance Y through the inverse of the
+    CIE curve, then the sRGB transfer curve, so a grey photo's own levels come back (L* 50 is level 119
+    of 255, not the 128 a linear ``L/100`` gives). Only arithmetic, comparisons and ``.clip`` are used,
+    so numpy arrays and torch tensors (the colorizer's network input, with autograd) share this one
+    formula.
+
+    Args:
+        l_star: L* in 0..100, any shape: a float numpy array or a torch tensor (Python numbers are
+            taken as numpy float32).
+    Returns:
+        The grey level in 0..1, same shape, kind and float dtype.
+    """
+    if not hasattr(l_star, "clip"):
+        l_star = np.asarray(l_star, dtype=np.float32)
+    delta = 6.0 / 29.0
+    fy = (l_star + 16.0) / 116.0
+    # Masks times values, not np.where / torch.where: one code path serves numpy and torch alike.
+    cubic = fy > delta
+    y = (cubic * fy**3 + ~cubic * (3.0 * delta**2 * (fy - 4.0 / 29.0))).clip(0.0, 1.0)
+    linear = y <= 0.0031308
+    srgb = linear * (12.92 * y) + ~linear * (1.055 * y.clip(1e-8, None) ** (1 / 2.4) - 0.055)
+    return srgb.clip(0.0, 1.0)
+
+
 def match_luminance(style_l: np.ndarray, content_l: np.ndarray) -> np.ndarray:
     """Shift and scale the style's L* to the content's mean and spread (Gatys et al. 2017, §3.1).
 

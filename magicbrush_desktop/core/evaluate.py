@@ -18,7 +18,7 @@ from typing import Iterator
 import numpy as np
 
 from . import metrics as M
-from .color import lab_to_rgb
+from .color import grey_of_lightness
 from .colorize import MAX_RENDER_SIZE, MIN_RENDER_SIZE, Colorizer
 from .dataset import scan_images
 from .errors import MagicBrushError
@@ -51,10 +51,9 @@ class EvaluationResult:
 
 
 def grey_baseline(lightness: np.ndarray) -> np.ndarray:
-    """The luminance-only baseline: L with a* = b* = 0, as (H, W, 3) uint8."""
-    lab = np.zeros((*lightness.shape, 3), dtype=np.float32)
-    lab[..., 0] = lightness
-    return lab_to_rgb(lab)
+    """The luminance-only baseline: L* (H, W) 0..100 with a* = b* = 0, as (H, W, 3) uint8 RGB."""
+    grey = np.rint(grey_of_lightness(lightness) * 255.0).astype(np.uint8)
+    return np.repeat(grey[..., None], 3, axis=2)
 
 
 def evaluate(colorizer: Colorizer, folder: Path, render_size: int | None = None,

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import vgg as vgg_module
+from .color import L_SCALE, grey_of_lightness
 
 
 def _norm(channels: int) -> nn.Module:
@@ -123,14 +124,10 @@ class ResUNet(nn.Module):
 def l_to_grey_rgb(l: torch.Tensor) -> torch.Tensor:
     """Normalised L (N, 1, H, W) in [-1, 1] -> the neutral-grey sRGB image (N, 3, H, W) in 0..1.
 
-    This is the picture an ImageNet network would see for a black-and-white photo.
+    This is the picture an ImageNet network would see for a black-and-white photo
+    (:func:`.color.grey_of_lightness`, the CIE inverse).
     """
-    l_star = (l + 1.0) * 50.0
-    fy = (l_star + 16.0) / 116.0
-    delta = 6.0 / 29.0
-    y = torch.where(fy > delta, fy**3, 3 * delta**2 * (fy - 4.0 / 29.0)).clamp(0.0, 1.0)
-    srgb = torch.where(y <= 0.0031308, 12.92 * y, 1.055 * y.clamp_min(1e-8) ** (1 / 2.4) - 0.055)
-    return srgb.clamp(0.0, 1.0).expand(-1, 3, -1, -1)
+    return grey_of_lightness((l + 1.0) * L_SCALE).expand(-1, 3, -1, -1)
 
 
 # Encoder taps (output of the last ReLU of each VGG block) and their strides.

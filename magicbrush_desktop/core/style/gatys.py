@@ -20,7 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..color import lab_to_rgb, match_luminance, rgb_to_lab
+from ..color import grey_of_lightness, lab_to_rgb, lightness_of_grey, match_luminance, rgb_to_lab
 from ..errors import MagicBrushError
 from ..events import Event, Finished, Metrics, Preview, Progress
 from ..imageio import resize_image
@@ -40,17 +40,6 @@ REFINE_PREVIEW_SIDE = 256
 REFINE_PREVIEW_STEPS = 3
 # VGG19 halves a picture four times before relu5_1: a side under 16 px would vanish there.
 MIN_SIDE = 16
-
-# ----------------------------------------------------------------------------------------------------
-# The grey picture of a lightness
-# ----------------------------------------------------------------------------------------------------
-
-
-def grey_for_vgg(l_star: np.ndarray) -> np.ndarray:
-    """L* (H, W) 0..100 -> (H, W, 3) float32 0..1 grey image, for luminance-only transfer."""
-    g = np.clip(l_star / 100.0, 0.0, 1.0).astype(np.float32)
-    return np.repeat(g[..., None], 3, axis=2)
-
 
 # ----------------------------------------------------------------------------------------------------
 # A session: one photo, some styles, a current picture that survives between runs
@@ -140,7 +129,8 @@ class StyleTransfer:
         self._content_full = content
         if preserve_colors:
             l_full = rgb_to_lab(content)[..., 0]
-            self._content_source = grey_for_vgg(l_full)  # float 0..1 (H, W, 3)
+            # The VGG sees the lightness as the grey photo it is (CIE inverse), float 0..1 (H, W, 3).
+            self._content_source = np.repeat(grey_of_lightness(l_full)[..., None], 3, axis=2)
             self._content_l_stats = l_full
         else:
             self._content_source = content
@@ -161,13 +151,16 @@ class StyleTransfer:
     # --- setup -------------------------------------------------------------------------------------
 
     def _prepare_style(self, style: np.ndarray) -> np.ndarray:
+        """A checked style image, (h, w, 3) uint8; preserving colours, its lightness matched to the
+        photo's (:func:`..color.match_luminance`) as a grey picture."""
         if style.ndim != 3 or style.shape[2] != 3 or style.dtype != np.uint8 or 0 in style.shape:
             raise MagicBrushError("each style image must be an (H, W, 3) uint8 RGB array with pixels")
         if not self.preserve_colors:
             return style
         style_l = rgb_to_lab(style)[..., 0]
         matched = match_luminance(style_l, self._content_l_stats)
-        return (grey_for_vgg(matched) * 255).round().astype(np.uint8)
+        grey = np.rint(grey_of_lightness(matched) * 255.0).astype(np.uint8)
+        return np.repeat(grey[..., None], 3, axis=2)
 
     def set_blend(self, blend: Sequence[float], *, n_styles: int | None = None) -> None:
         """Change the styles' blend weights (normalised to sum 1); cached Grams are reused."""
@@ -532,7 +525,8 @@ class StyleTransfer:
 
     def _recolor(self, grey_rgb: np.ndarray, size_hw: tuple[int, int]) -> np.ndarray:
         """Stylised luminance (grey (h, w, 3) uint8) + the photo's a*b* at ``size_hw`` -> RGB uint8."""
-        l_star = grey_rgb.astype(np.float32).mean(axis=2) * (100.0 / 255.0)
+        # The inverse of the grey the VGG was given (grey_of_lightness): the stylised L* itself.
+        l_star = lightness_of_grey(grey_rgb.astype(np.float32).mean(axis=2) / 255.0)
         lab = rgb_to_lab(resize_image(self._content_full, size_hw))
         lab[..., 0] = resize_image(l_star, size_hw)
         return lab_to_rgb(lab)
