@@ -4,7 +4,6 @@ progress consumer, on a tiny colorizer and a tiny random-weight VGG."""
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -207,23 +206,13 @@ def test_stopping_during_the_colorize_step_closes_it(colorizer, photo):
 def test_gui_batch_process_runs_the_same_pipeline(tiny_model, photo):
     from magicbrush_desktop.gui.pipeline import build_process
 
-    @dataclass(frozen=True)
-    class PanelSettings:  # the Style panel's own seven fields, as its module may still define them
-        styles: tuple
-        blend: tuple
-        content_weight: float
-        style_weight: float
-        steps: int
-        size: int
-        preserve_colors: bool
-
     class Gallery:
         def load(self, name):  # noqa: ANN001, ANN201
             return make_colour_image(24, 24, seed=len(name))
 
     engine = tiny_style_engine()
     process = build_process(colorize=(str(tiny_model), "cpu", 64, 1.0),
-                            style=PanelSettings(("a",), (1.0,), 1.0, 5.0, 1, 32, False),
+                            style=StyleSettings(("a",), (1.0,), 1.0, 5.0, 1, 32, False),  # as the Style panel builds it
                             engine=lambda: engine, gallery=Gallery())
     rgb = process(photo)
     assert rgb.shape == photo.rgb.shape and rgb.dtype == np.uint8

@@ -139,3 +139,26 @@ def test_start_over_goes_back_to_the_photo_in_the_same_run():
     # The step after the start-over began at the photo again: its content loss is back near zero.
     assert metrics[4]["content"] < metrics[3]["content"]
     assert events[-1].summary["losses_initial"]["content"] == 0.0  # measured from the photo
+
+
+def test_one_engine_serves_two_threads_at_once():
+    """The main window's run and a batch share one engine: targets computed once, both runs finish."""
+    engine = tiny_style_engine()
+    content, style = make_colour_image(40, 32), painting(7)
+    results, errors = [], []
+
+    def run() -> None:
+        try:
+            session = StyleTransfer(engine, content, [style], size=32)
+            results.append([e for e in session.run(3) if isinstance(e, Finished)][0].result)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(results) == 2
+    assert np.array_equal(results[0], results[1])  # same start, same targets, same steps
+    assert engine.cache_misses == 2  # content + style targets, each computed once for both threads

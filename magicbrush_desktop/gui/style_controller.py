@@ -24,7 +24,8 @@ from .preload import VGG, Preloader, wait_for_stage
 from .worker import CANCELLED, Job
 
 if TYPE_CHECKING:  # torch-heavy: imported by the worker threads that use them
-    from ..core.style.gatys import StyleEngine, StyleTransfer
+    from ..core.style.engine import StyleEngine
+    from ..core.style.gatys import StyleTransfer
     from .gallery import StyleGallery
 
 PREVIEW_EVERY = 5  # style steps between canvas previews
@@ -36,7 +37,7 @@ StartJob = Callable[..., Job]
 def describe_losses(values: dict[str, float], photo_style: float | None) -> tuple[str, str]:
     """Human words for a step's losses, and a tooltip with the raw numbers.
 
-    Both terms are the normalised relative errors of :mod:`..core.style.gatys`: ``style`` against the
+    Both terms are the normalised relative errors of :mod:`..core.style.losses`: ``style`` against the
     painting's Gram matrices, ``content`` against the photo's features (0 = the photo itself). "Style
     taken on" is how much of the photo's own style gap is closed; "photo kept" is 1 − the relative RMS
     error of the photo's features.
@@ -94,7 +95,7 @@ class StyleController(QObject):
             return self._fixed_engine
         with self._engine_lock:
             if device not in self._engines:
-                from ..core.style.gatys import StyleEngine
+                from ..core.style.engine import StyleEngine
 
                 self._engines[device] = StyleEngine(device)
             return self._engines[device]

@@ -9,6 +9,7 @@ natively, float32 elsewhere; losses always in float32) and converts pictures bet
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import OrderedDict
 from typing import Callable, Sequence
 
@@ -113,9 +114,17 @@ class StyleEngine:
         self._cache_size = cache_size
         self.cache_hits = 0
         self.cache_misses = 0
+        # One engine serves the main window's run and a batch at once (two worker threads): building the
+        # VGG and the LRU cache are guarded. Re-entrant, because computing an entry builds the VGG.
+        # Optimisation passes are not locked: the weights are frozen, each thread has its own graph.
+        self._lock = threading.RLock()
 
     def model_for(self, deepest: str) -> VGG19Features:
-        """The VGG, built (once) at least up to ``deepest``."""
+        """The VGG, built (once) at least up to ``deepest``. Thread-safe."""
+        with self._lock:
+            return self._build(deepest)
+
+    def _build(self, deepest: str) -> VGG19Features:
         if self._model is not None and len(self._model.features) > LAYER_INDEX[deepest]:
             return self._model
         if self._model_given:
@@ -147,17 +156,19 @@ class StyleEngine:
         return model(self._prep(image), layers)
 
     def _cached(self, key: tuple, compute: Callable[[], dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
-        """The entry for ``key``, computed (and the least recently used one dropped) on a miss."""
-        if key in self._cache:
-            self._cache.move_to_end(key)
-            self.cache_hits += 1
-            return self._cache[key]
-        self.cache_misses += 1
-        value = compute()
-        self._cache[key] = value
-        while len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
-        return value
+        """The entry for ``key``, computed (and the least recently used one dropped) on a miss. Thread-safe:
+        two threads asking for the same entry compute it once."""
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                self.cache_hits += 1
+                return self._cache[key]
+            self.cache_misses += 1
+            value = compute()
+            self._cache[key] = value
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+            return value
 
     def content_targets(self, image: np.ndarray, layers: Sequence[str], key: str) -> dict[str, torch.Tensor]:
         """Content features P of an (H, W, 3) image at its own size, cached by ``key`` and layers."""

@@ -28,7 +28,6 @@ from ..limits import check_style_size
 from ..sizing import fit_longest_side
 from .controls import StyleControls, refine_steps
 from .defaults import DEFAULT_PRESET, OPTIMIZERS
-# re-exported for gui/main_window.py until it imports core.style.engine
 from .engine import StyleEngine, image_digest, to_tensor, to_uint8
 from .lbfgs import LBFGS
 from .losses import content_loss, content_norm, get_preset, gram_norm, style_layer_loss, tv_loss
