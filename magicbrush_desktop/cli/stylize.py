@@ -69,13 +69,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="content weight alpha (default: the style's own, as in the desktop app)")
     p.add_argument("--style-weight", type=_non_negative, default=None, metavar="B",
                    help="style weight beta (default: each built-in look has its own, paintings share one; "
-                   "blends mix them; the raw-sum presets use seed 1e3, gatys-sum 1e4)")
+                   "blends mix them; the raw-sum presets use 1e3 (seed) and 1e4 (gatys-sum))")
     p.add_argument("--tv-weight", type=_non_negative, default=0.0, metavar="T",
                    help="total-variation (smoothness) weight (default 0)")
     p.add_argument("--optimizer", choices=OPTIMIZERS, default="lbfgs", help="default: lbfgs")
     p.add_argument("--layers", choices=sorted(PRESET_NAMES), default=DEFAULT_PRESET,
                    help=f"VGG19 layers and loss formula (default {DEFAULT_PRESET}: normalised terms, the same "
-                   "weights at any --size; seed and gatys-sum: the raw sums of the seed)")
+                   "weights at any --size; seed and gatys-sum: the raw sums of Gatys et al. 2016, whose balance changes with --size)")
     p.add_argument("--style-scale", type=float, default=1.0, metavar="F",
                    help="size of the style relative to --size: smaller gives finer strokes (default 1)")
     p.add_argument("--preserve-colors", action="store_true", help="keep the photo's colours (luminance-only transfer)")

@@ -61,7 +61,7 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lr-d", type=_finite, default=d.lr_d, help="discriminator learning rate (seed: 0.001)")
     p.add_argument("--lambda-l1", type=_finite, default=d.lambda_l1, help="weight of the L1 term (default 100)")
     p.add_argument("--gan-loss", choices=("vanilla", "lsgan"), default=d.gan_mode)
-    p.add_argument("--soft-labels", action="store_true", help="soft discriminator targets (seed 001)")
+    p.add_argument("--soft-labels", action="store_true", help="soft discriminator targets (one-sided label smoothing, Salimans et al. 2016)")
     p.add_argument("--flip-labels", type=float, default=d.flip_labels, metavar="P",
                    help="probability of flipping a discriminator label (noisy labels)")
     p.add_argument("--warmup-epochs", type=_int_in(0), default=d.warmup_epochs, help="L1-only epochs first")

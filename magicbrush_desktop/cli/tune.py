@@ -1,4 +1,4 @@
-"""``magicbrush tune``: seed 000's learning-rate search over (D, G) rates."""
+"""``magicbrush tune``: a learning-rate search over (D, G) rate pairs (short runs, ranked by validation)."""
 
 from __future__ import annotations
 
@@ -28,22 +28,22 @@ def _positive(text: str) -> int:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("tune", help="search the discriminator/generator learning rates",
-                       description="Short training runs over a grid of D/G learning rates (the seed's table "
-                       "by default), ranked by validation score.")
+                       description="Short training runs over a grid of D/G learning rates (five pairs around "
+                       "pix2pix's 2e-4 by default), ranked by validation score.")
     p.add_argument("data_dir", type=Path, metavar="DATA_DIR")
     p.add_argument("--out", type=Path, default=Path("tune-runs"), metavar="DIR")
     p.add_argument("--steps", type=_positive, default=200, help="training steps per run (default 200)")
     p.add_argument("--grid", type=_grid, default=None, metavar="D/G,...",
-                   help="D/G learning-rate pairs (default: the seed's table of five)")
+                   help="D/G learning-rate pairs (default: five pairs around pix2pix's 2e-4, the D-faster one first)")
     add_training_options(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..core.tune import SEED_GRID, tune
+    from ..core.tune import LR_GRID, tune
 
     if args.grid is None:
-        args.grid = SEED_GRID
+        args.grid = LR_GRID
     base = config_from_args(args, args.data_dir, args.out)
     # The bar counts every step of every run; the per-run Progress (another total) leaves it alone.
     # Not interruptible: Ctrl-C ends the search at once, with no ranking of the runs so far.

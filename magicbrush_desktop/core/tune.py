@@ -15,12 +15,12 @@ from .train import TrainConfig, train
 # search measured for them: 9.07, 9.16, 10.53, 10.60, 11.71. The best trains the discriminator 5x faster
 # than the generator, as the two time-scale update rule suggests (Heusel et al. 2017); it is
 # TrainConfig's default.
-SEED_GRID: tuple[tuple[float, float], ...] = (
+LR_GRID: tuple[tuple[float, float], ...] = (
     (1e-3, 2e-4), (1e-4, 3e-4), (2e-3, 2e-4), (4e-4, 2e-4), (6e-4, 3e-4),
 )
 
 
-def tune(base: TrainConfig, grid: tuple[tuple[float, float], ...] = SEED_GRID,
+def tune(base: TrainConfig, grid: tuple[tuple[float, float], ...] = LR_GRID,
          steps: int = 200, *, overwrite: bool = False) -> Iterator[Progress | Metrics | Finished]:
     """Run ``steps`` training steps per grid point (each in its own sub-folder of ``base.run_dir``).
 

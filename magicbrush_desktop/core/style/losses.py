@@ -1,6 +1,6 @@
 """Gatys et al. neural style transfer's loss: layer presets, Gram matrices and the loss terms.
 
-The loss is exactly the one the seeds write down (BRIEF §2):
+The loss is Gatys et al.'s (2016), as the PyTorch neural-style tutorial writes it:
 
 - content: ``½ Σ (F − P)²`` at the content layer(s), F the generated image's features, P the photo's;
 - style: per layer ``E_l = 1/(4 N_l² M_l²) Σ (G − A)²`` with ``G = F Fᵀ`` the Gram matrix of the
@@ -63,7 +63,7 @@ class LayerPreset:
 
 
 PRESETS: dict[str, LayerPreset] = {
-    # The seeds follow the PyTorch tutorial, which counts conv layers (conv_1 ... conv_16) and hooks its
+    # "seed": the PyTorch tutorial's layers (the preset our first design took), which counts conv layers (conv_1 ... conv_16) and hooks its
     # losses right after the convolution, before the ReLU: conv_1..conv_5 = conv1_1 .. conv3_1,
     # conv_4 = conv2_2. Shallow layers only: fine texture and colour, no large strokes, but cheap.
     "seed": LayerPreset(
