@@ -86,3 +86,25 @@ def test_train_options_left_out_take_the_training_defaults(tmp_path):
                            generator_kwargs={"freeze_encoder": True})
     for f in fields(TrainConfig):
         assert getattr(config, f.name) == getattr(expected, f.name), f.name
+
+
+TRAIN_DIALOG_PROBE = """
+import json, sys
+from magicbrush_desktop.gui.app import make_application
+from magicbrush_desktop.gui.main_window import MainWindow
+app = make_application()
+w = MainWindow()
+w.show()
+w.open_train_dialog()
+app.processEvents()
+print(json.dumps({"dialog": w.train_dialog.isVisible(), "torch": "torch" in sys.modules}))
+"""
+
+
+def test_the_train_dialog_opens_without_importing_torch(tmp_path):
+    """Tools > Train before torch has loaded in the background must not freeze the window on its import."""
+    env = {"QT_QPA_PLATFORM": "offscreen", "MAGICBRUSH_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-c", TRAIN_DIALOG_PROBE], cwd=REPO, env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == {"dialog": True, "torch": False}

@@ -43,7 +43,7 @@ from ..core.events import Finished, Metrics, Preview, Progress
 from ..core.files import safe_stem
 from ..core.models import install_trained_model
 from ..core.paths import user_data_dir, user_models_dir
-from ..core.train import TrainConfig, train
+from ..core.train_config import TrainConfig
 from .imaging import to_pixmap
 from .job_status import EtaClock, format_eta
 from .model_info import write_sidecar
@@ -444,7 +444,13 @@ class TrainDialog(QDialog):
         self.result_path = None
         self._clock.restart()
         kwargs = {"overwrite": True} if overwrite and "overwrite" in inspect.signature(train).parameters else {}
-        self.job = Job(lambda: train(config, resume=resume, **kwargs), "training", self)
+        def job():
+            # Imported here, on the worker thread: core.train imports torch, a long stall on the UI thread.
+            from ..core.train import train
+
+            return train(config, resume=resume, **kwargs)
+
+        self.job = Job(job, "training", self)
         self.job.progress.connect(self._on_progress)
         self.job.metrics.connect(self._on_metrics)
         self.job.preview.connect(self._on_preview)

@@ -1,0 +1,47 @@
+"""What defines a training run, as plain values (no torch).
+
+Kept apart from :mod:`.train` so the desktop's Train dialog can build its form and a config on the UI
+thread without importing torch (a multi-second stall while it loads); ``train`` itself is imported by
+the worker that runs it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run (saved in every checkpoint and in ``config.json``)."""
+
+    data_dir: str
+    run_dir: str
+    epochs: int = 20
+    image_size: int = 128
+    batch_size: int = 16
+    lr_g: float = 2e-4  # pix2pix's G rate; D 5x faster (two time-scale rule), the tune grid's best pair
+    lr_d: float = 1e-3
+    beta1: float = 0.5
+    beta2: float = 0.999
+    lambda_l1: float = 100.0
+    gan_mode: str = "vanilla"
+    soft_labels: bool = False
+    flip_labels: float = 0.0
+    warmup_epochs: int = 0  # L1-only epochs before the adversarial phase
+    val_split: float = 0.1
+    test_split: float = 0.0
+    seed: int = 0
+    generator: str = "vgg_resunet"
+    generator_kwargs: dict[str, Any] = field(default_factory=dict)
+    discriminator: str = "patchgan"
+    discriminator_kwargs: dict[str, Any] = field(default_factory=dict)
+    save_every_minutes: float = 5.0
+    max_val_images: int = 200
+    max_steps: int = 0  # stop after this many steps in total (0 = no limit); used by `tune`
+    device: str = "auto"
+    threads: int = 0  # CPU threads (0 = torch's default)
+    # Start the generator from this model (name or path; its architecture wins): continue a shipped model.
+    init: str = ""
+    # Share of training inputs given an old-photo look (grain, blur, JPEG, fading, borders): degrade.py.
+    degrade: float = 0.0
