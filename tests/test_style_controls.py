@@ -162,3 +162,27 @@ def test_one_engine_serves_two_threads_at_once():
     assert not errors and len(results) == 2
     assert np.array_equal(results[0], results[1])  # same start, same targets, same steps
     assert engine.cache_misses == 2  # content + style targets, each computed once for both threads
+
+
+def test_a_change_mid_evaluation_drops_that_step_and_goes_on_with_the_new_weights():
+    """A slider that settles while a (slow, full-size) evaluation runs does not wait for it to finish."""
+    session = StyleTransfer(tiny_style_engine(), make_colour_image(40, 32), [painting(8)], size=32)
+    controls = StyleControls(StyleWeights(1.0, 1.0))
+    original = session._loss
+    calls = {"n": 0}
+
+    def loss_then_slider(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:  # the slider settles during the third evaluation's backward pass
+            controls.update(style_weight=40.0)
+        return original(*args, **kwargs)
+
+    session._loss = loss_then_slider
+    events = list(session.run(5, controls=controls))
+    progress = [e for e in events if isinstance(e, Progress)]
+    # Two steps done with the old weights, the third dropped, then a refinement with the new ones.
+    assert [p.done for p in progress] == list(range(1, len(progress) + 1))
+    assert len(progress) == 2 + refine_steps(5)
+    metrics = [e.values for e in events if isinstance(e, Metrics)]
+    assert metrics[2]["total"] == pytest.approx(metrics[2]["content"] + 40.0 * metrics[2]["style"], rel=1e-5)
+    assert events[-1].summary["weight_changes"] == 1

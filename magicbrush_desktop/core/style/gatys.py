@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -31,6 +31,10 @@ from .defaults import DEFAULT_PRESET, OPTIMIZERS
 from .engine import StyleEngine, image_digest, to_tensor, to_uint8
 from .lbfgs import LBFGS
 from .losses import content_loss, content_norm, get_preset, gram_norm, style_layer_loss, tv_loss
+
+class _Interrupted(Exception):
+    """Raised inside an evaluation when the live controls changed: the step is dropped."""
+
 
 # A refinement (a weight change, a warm restart) first takes a few steps at this longest side: a step
 # there costs about a quarter of one at 512 px, so the change shows on the canvas within a couple of
@@ -234,9 +238,25 @@ class StyleTransfer:
         alpha: float,
         beta: float,
         tau: float,
+        *,
+        interrupt: Callable[[], bool] | None = None,
     ) -> tuple[torch.Tensor, Losses]:
+        """The weighted loss of ``x`` ((1, 3, h, w) 0..1) and its terms.
+
+        ``interrupt``: checked as the backward pass reaches each loss layer (deepest first); when it says
+        so, the backward pass stops with :class:`_Interrupted` (a slider moved: this step is not wanted).
+        """
         p = self.preset
         feats = self.engine.features(x, p.layers)
+        if interrupt is not None and x.requires_grad:
+            def check(grad: torch.Tensor) -> torch.Tensor:
+                if interrupt():
+                    raise _Interrupted
+                return grad
+
+            for value in feats.values():
+                if value.requires_grad:
+                    value.register_hook(check)
         c = sum(content_loss(feats[layer], content_t[layer]) / content_norm(content_t[layer], p)
                 for layer in p.content_layers)
         s = sum(
@@ -321,9 +341,12 @@ class StyleTransfer:
         if optimizer not in OPTIMIZERS:
             raise MagicBrushError(f"unknown optimizer '{optimizer}' (use {' or '.join(OPTIMIZERS)})")
         version, start_overs = -1, 0
+        interrupt: Callable[[], bool] | None = None
         if controls is not None:
             version, live = controls.snapshot()
             start_overs = controls.start_overs
+            # Read at call time: ``version`` is rebound below each time the run takes new weights.
+            interrupt = lambda: controls.version != version  # noqa: E731
             content_weight, style_weight, blend = live.content_weight, live.style_weight, live.blend
         alpha = self.preset.content_weight if content_weight is None else float(content_weight)
         beta = self.preset.style_weight if style_weight is None else float(style_weight)
@@ -358,12 +381,25 @@ class StyleTransfer:
 
                     def closure() -> torch.Tensor:
                         param.grad = None
-                        loss, losses = self._loss(param / 255.0, content_t, style_t, alpha, beta, tau)
+                        loss, losses = self._loss(param / 255.0, content_t, style_t, alpha, beta, tau,
+                                                  interrupt=interrupt)
+                        if interrupt is not None and interrupt():
+                            raise _Interrupted
                         loss.backward()
                         record.append(losses)
                         return loss
 
-                    opt.step(closure)
+                    try:
+                        opt.step(closure)
+                    except _Interrupted:
+                        # New weights arrived mid-evaluation: drop it (the picture has not moved) and go
+                        # on with them at once, rather than finishing a step for weights no longer wanted.
+                        plan, phase, changed, total, start_overs, fresh, start_x, since_preview, weight_changes = \
+                            self._apply_change(controls, plan, phase, i, steps, done, total, start_overs, fresh,
+                                               start_x, since_preview, weight_changes)
+                        version, live = controls.snapshot()
+                        alpha, beta = live.content_weight, live.style_weight
+                        break
                     if optimizer == "adam":
                         # Adam has no curvature model to keep it sane: keep pixels in range.
                         with torch.no_grad():
@@ -384,20 +420,11 @@ class StyleTransfer:
                     yield Metrics(self.steps_done, record[-1].as_dict(), kind="style")
                     last_of_phase = i == n_steps - 1
                     if controls is not None and controls.version != version:
+                        plan, phase, changed, total, start_overs, fresh, start_x, since_preview, weight_changes = \
+                            self._apply_change(controls, plan, phase, i + 1, steps, done, total, start_overs, fresh,
+                                               start_x, since_preview, weight_changes)
                         version, live = controls.snapshot()
                         alpha, beta = live.content_weight, live.style_weight
-                        if live.blend is not None:
-                            self.set_blend(live.blend)
-                        if controls.start_overs != start_overs:
-                            # Back to the photo: a whole run's steps from here, coarse to fine.
-                            start_overs, fresh, self._x, self._anchor = controls.start_overs, True, None, None
-                            start_x, total, since_preview = None, done + steps, 0
-                            plan, phase, changed = self._fresh_plan(steps), 0, True
-                            break
-                        weight_changes += 1
-                        remaining = max(total - done, refine_steps(steps))
-                        total = done + remaining
-                        plan, phase, changed = self._replan(plan, phase, i + 1, remaining), 0, True
                         break
                     if self._anchor is not None and last_of_phase:
                         # The small-size steps of a refinement are done: show them on the full picture.
@@ -433,6 +460,27 @@ class StyleTransfer:
         yield Finished(result=result, summary=summary)
 
     # --- the plan of a run: which sizes, how many steps at each ------------------------------------
+
+    def _apply_change(self, controls: StyleControls, plan: list, phase: int, steps_done_in_phase: int,
+                      steps: int, done: int, total: int, start_overs: int, fresh: bool, start_x,
+                      since_preview: int, weight_changes: int) -> tuple:
+        """The run's new plan and counters after ``controls`` changed (new weights or a start-over).
+
+        A start-over goes back to the photo with a whole run's steps, coarse to fine; new weights refine
+        from the current picture for at least :func:`.controls.refine_steps` more steps. The caller reads
+        the new weights from ``controls``. Returns (plan, phase, changed, total, start_overs, fresh,
+        start_x, since_preview, weight_changes).
+        """
+        live = controls.weights
+        if live.blend is not None:
+            self.set_blend(live.blend)
+        if controls.start_overs != start_overs:
+            self._x, self._anchor = None, None
+            return (self._fresh_plan(steps), 0, True, done + steps, controls.start_overs, True, None, 0,
+                    weight_changes)
+        remaining = max(total - done, refine_steps(steps))
+        return (self._replan(plan, phase, steps_done_in_phase, remaining), 0, True, done + remaining, start_overs,
+                fresh, start_x, since_preview, weight_changes + 1)
 
     def _fresh_plan(self, steps: int) -> list[tuple[tuple[int, int], int]]:
         """Coarse to fine through ``scales``: steps split evenly, the remainder at the finest size."""
