@@ -96,4 +96,41 @@ def wait_idle(qtbot, window, timeout: int = 30_000) -> None:
     qtbot.waitUntil(lambda: not window.is_busy(), timeout=timeout)
 
 
+def open_photo(qtbot, window, path: Path | str, timeout: int = 30_000) -> bool:
+    """Open ``path`` as the user does (``open_path``: read in a worker) and wait until it is shown or
+    refused. True when it is the window's photo now; False when the user kept the current photo or it
+    could not be read (its dialog is up)."""
+    ended: list[bool] = []
+
+    def on_ended(_path: str, ok: bool) -> None:
+        ended.append(ok)
+
+    window.open_ended.connect(on_ended)
+    try:
+        if not window.open_path(path):
+            return False
+        qtbot.waitUntil(lambda: bool(ended), timeout=timeout)
+        return ended[-1]
+    finally:
+        window.open_ended.disconnect(on_ended)
+
+
+def save_photo(qtbot, window, path: Path | str, *args, timeout: int = 30_000, **kwargs) -> Path | None:
+    """``save_to(path, *args, **kwargs)`` (written in a worker) and wait for the file: the path written,
+    or None when nothing was saved (refused, declined, or writing failed)."""
+    ended: list[Path | None] = []
+
+    def on_ended(written: Path | None) -> None:
+        ended.append(written)
+
+    window.save_ended.connect(on_ended)
+    try:
+        if window.save_to(path, *args, **kwargs) is None:
+            return None
+        qtbot.waitUntil(lambda: bool(ended), timeout=timeout)
+        return ended[-1]
+    finally:
+        window.save_ended.disconnect(on_ended)
+
+
 __all__ = ["np"]

@@ -15,7 +15,7 @@ from magicbrush_desktop.gui.canvas import PhotoCanvas
 from magicbrush_desktop.gui.imaging import from_qimage, to_qimage
 
 from .conftest import REPO, shared_path
-from .gui_support import wait_idle
+from .gui_support import open_photo, wait_idle
 
 
 @pytest.fixture
@@ -87,7 +87,7 @@ def test_real_shipped_model_colorizes_an_old_photo(make_window, qtbot):
     w = make_window()
     index = w.colorize_panel.model_combo.findData(bundled[0].name)
     w.colorize_panel.model_combo.setCurrentIndex(index)
-    w.open_path(photo)
+    assert open_photo(qtbot, w, photo)
     with qtbot.waitSignal(w.step_changed, timeout=120_000):
         w.colorize()
     wait_idle(qtbot, w, 60_000)

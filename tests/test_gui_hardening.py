@@ -7,7 +7,7 @@ from pathlib import Path
 from PIL import Image
 
 from .conftest import make_colour_image
-from .gui_support import wait_idle, write_grey_album, write_grey_photo
+from .gui_support import open_photo, save_photo, wait_idle, write_grey_album, write_grey_photo
 
 
 def test_batch_keeps_an_unrelated_file_in_the_output_folder(make_window, qtbot, tmp_path):
@@ -53,7 +53,7 @@ def test_save_as_never_writes_over_the_original_and_asks_before_replacing(make_w
     w = make_window()
     src = write_grey_photo(tmp_path / "old.png", 48, 40)
     original = src.read_bytes()
-    w.open_path(src)
+    assert open_photo(qtbot, w, src)
     with qtbot.waitSignal(w.step_changed, timeout=30_000):
         w.colorize()
     wait_idle(qtbot, w)
@@ -69,10 +69,12 @@ def test_save_as_never_writes_over_the_original_and_asks_before_replacing(make_w
     assert w.save_to(other) is None  # declined
     assert other.read_bytes() == b"keep me" and asked == [other]
     monkeypatch.setattr(w, "confirm_replace_file", lambda path: asked.append(path) or True)
-    assert w.save_to(other) == other and Image.open(other).size == (48, 40)
+    assert save_photo(qtbot, w, other) == other and Image.open(other).size == (48, 40)
     # Saving again to the file this window wrote does not ask.
     asked.clear()
-    assert w.save() == other and asked == []
+    with qtbot.waitSignal(w.save_ended, timeout=30_000) as saved:
+        assert w.save() == other and asked == []
+    assert saved.args == [other]
 
 
 def test_sigterm_stops_training_cleanly_and_quits_without_questions(make_window, qtbot, tmp_path):

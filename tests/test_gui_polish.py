@@ -8,7 +8,7 @@ from PIL import Image
 from magicbrush_desktop.core.imageio import read_photo, save_image
 from magicbrush_desktop.core.provenance import Provenance, read_provenance, software
 
-from .gui_support import answer_next_prompt, wait_idle, write_grey_album, write_grey_photo
+from .gui_support import answer_next_prompt, open_photo, save_photo, wait_idle, write_grey_album, write_grey_photo
 
 
 def _scan_with_exif(path):
@@ -56,7 +56,7 @@ def test_cli_colorize_outputs_say_which_model(tmp_path, tiny_model):
 
 
 def _colorized(w, qtbot, tmp_path, name="old.png"):
-    w.open_path(write_grey_photo(tmp_path / name))
+    assert open_photo(qtbot, w, write_grey_photo(tmp_path / name))
     with qtbot.waitSignal(w.step_changed, timeout=30_000):
         w.colorize()
     wait_idle(qtbot, w)
@@ -90,12 +90,12 @@ def test_opening_another_photo_asks_first_and_saved_results_do_not(make_window, 
     w = _colorized(make_window(), qtbot, tmp_path)
     other = write_grey_photo(tmp_path / "other.png", seed=3)
     asked = answer_next_prompt("cancel")
-    assert not w.open_path(other)
+    assert not open_photo(qtbot, w, other)
     assert asked and w.photo.path.name == "old.png" and w.step.kind == "colorized"
     # Saved: nothing to ask; the window title loses its modified mark.
-    assert w.save_to(tmp_path / "saved.jpg") is not None
+    assert save_photo(qtbot, w, tmp_path / "saved.jpg") is not None
     assert not w.has_unsaved_result() and not w.isWindowModified()
-    assert w.open_path(other) and w.photo.path.name == "other.png"
+    assert open_photo(qtbot, w, other) and w.photo.path.name == "other.png"
 
 
 def test_quit_while_a_batch_runs_asks_to_stop_it(make_window, qtbot, tmp_path):
@@ -227,10 +227,10 @@ def test_first_window_fits_the_screen_and_the_dock_can_be_hidden(qtbot, tiny_mod
     assert w.dock.isVisible()
 
 
-def test_small_photos_open_at_most_at_100_percent(make_window, tmp_path):
+def test_small_photos_open_at_most_at_100_percent(make_window, qtbot, tmp_path):
     w = make_window()
     w.resize(1000, 700)
-    w.open_path(write_grey_photo(tmp_path / "tiny.png", 60, 40))
+    assert open_photo(qtbot, w, write_grey_photo(tmp_path / "tiny.png", 60, 40))
     assert w.canvas.zoom_percent() <= 100.0 + 1e-6
     w.fit_action.trigger()  # asking to fit does enlarge it
     assert w.canvas.zoom_percent() > 100.0
@@ -243,7 +243,7 @@ def test_style_caption_history_and_export_use_the_gallery_name(make_window, qtbo
     from magicbrush_desktop.core.style.gallery import display_name
 
     w = make_window()
-    w.open_path(write_grey_photo(tmp_path / "old.png"))
+    assert open_photo(qtbot, w, write_grey_photo(tmp_path / "old.png"))
     w.style_panel.steps.setValue(3)
     w.style_panel.select_style("pack:swirls")
     shown = w.style_panel.gallery.currentItem().text()
@@ -253,7 +253,7 @@ def test_style_caption_history_and_export_use_the_gallery_name(make_window, qtbo
     wait_idle(qtbot, w)
     assert w.step.caption == f"Stylized ({shown})"
     assert w.undo_stack.undoText() == f"Stylize ({shown})"
-    out = w.save_to(tmp_path / "painted.jpg")
+    out = save_photo(qtbot, w, tmp_path / "painted.jpg")
     assert f"in the style of {shown}" in read_provenance(out.read_bytes())["description"]
 
 
@@ -362,7 +362,7 @@ def test_export_dialog_is_wide_remembers_the_folder_and_offers_metadata(make_win
     elsewhere = tmp_path / "exports"
     elsewhere.mkdir()
     w.app_settings.export_folder = ""
-    assert w.save_to(elsewhere / "x.jpg") is not None
+    assert save_photo(qtbot, w, elsewhere / "x.jpg") is not None
     w.app_settings.export_folder = str(elsewhere)  # what export_dialog() records after a save
     again = w.make_export_dialog()
     assert again.values()[0].parent == elsewhere

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from magicbrush_desktop.gui.preload import COLORIZER, STAGES, TORCH, VGG
 
-from .gui_support import wait_idle, write_grey_photo
+from .gui_support import open_photo, wait_idle, write_grey_photo
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -55,18 +55,18 @@ def test_preload_loads_every_stage_in_order_and_says_so(make_window, qtbot):
 
 def test_colorize_started_while_loading_waits_and_reuses_the_preloaded_colorizer(make_window, qtbot, tmp_path):
     w = make_window()
-    w.open_path(write_grey_photo(tmp_path / "old.png"))
+    assert open_photo(qtbot, w, write_grey_photo(tmp_path / "old.png"))
     pre = w.start_preload()
     w.colorize()  # right away: the job waits for the colorizer stage in its worker
     wait_idle(qtbot, w)
     assert w.step.kind == "colorized"
     assert pre.is_done(COLORIZER)
-    assert w._colorizer is pre.colorizer_for("tiny", w.colorize_panel.device())
+    assert w.colorization.colorizer is pre.colorizer_for("tiny", w.colorize_panel.device())
 
 
 def test_style_run_started_while_loading_waits_for_vgg(make_window, qtbot, tmp_path):
     w = make_window()
-    w.open_path(write_grey_photo(tmp_path / "old.png"))
+    assert open_photo(qtbot, w, write_grey_photo(tmp_path / "old.png"))
     w.style_panel.steps.setValue(3)
     pre = w.start_preload()
     w.run_style()

@@ -7,11 +7,11 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QTimer
 
-from .gui_support import answer_next_prompt, drop_paths, wait_idle, write_grey_photo, write_painting
+from .gui_support import answer_next_prompt, drop_paths, open_photo, wait_idle, write_grey_photo, write_painting
 
 
-def _open(w, tmp_path):
-    w.open_path(write_grey_photo(tmp_path / "old.png", 80, 64))
+def _open(w, qtbot, tmp_path):
+    assert open_photo(qtbot, w, write_grey_photo(tmp_path / "old.png", 80, 64))
     w.tabs.setCurrentWidget(w.style_panel)
 
 
@@ -33,7 +33,7 @@ def test_gallery_lists_and_imports_by_drop(make_window, tmp_path):
 
 def test_run_style_with_previews_and_loss_readout(make_window, qtbot, tmp_path):
     w = make_window()
-    _open(w, tmp_path)
+    _open(w, qtbot, tmp_path)
     w.style_panel.steps.setValue(12)
     previews = []
     w.canvas.set_after = (lambda orig: lambda img, caption="After": (previews.append(caption), orig(img, caption)))(
@@ -55,7 +55,7 @@ def test_run_style_with_previews_and_loss_readout(make_window, qtbot, tmp_path):
 
 def test_weight_slider_mid_run_is_taken_by_the_same_run_and_ui_keeps_ticking(make_window, qtbot, tmp_path):
     w = make_window()
-    _open(w, tmp_path)
+    _open(w, qtbot, tmp_path)
     w.style_panel.steps.setValue(400)  # long enough that the slider moves while it runs
     ticks = []
     timer = QTimer()
@@ -87,7 +87,7 @@ def test_weight_slider_mid_run_is_taken_by_the_same_run_and_ui_keeps_ticking(mak
 
 def test_start_over_during_a_run_goes_back_to_the_photo_in_the_same_job(make_window, qtbot, tmp_path):
     w = make_window()
-    _open(w, tmp_path)
+    _open(w, qtbot, tmp_path)
     w.style_panel.steps.setValue(400)
     assert not w.style_panel.start_over_button.isEnabled()  # nothing to start over yet
     w.run_style()
@@ -105,7 +105,7 @@ def test_start_over_during_a_run_goes_back_to_the_photo_in_the_same_job(make_win
 
 def test_with_live_off_a_slider_after_a_run_starts_nothing(make_window, qtbot, tmp_path):
     w = make_window()
-    _open(w, tmp_path)
+    _open(w, qtbot, tmp_path)
     w.style_panel.steps.setValue(4)
     with qtbot.waitSignal(w.step_changed, timeout=60_000):
         w.run_style()
@@ -119,7 +119,7 @@ def test_with_live_off_a_slider_after_a_run_starts_nothing(make_window, qtbot, t
 
 def test_slider_after_a_finished_run_warm_restarts(make_window, qtbot, tmp_path):
     w = make_window()
-    _open(w, tmp_path)
+    _open(w, qtbot, tmp_path)
     w.style_panel.steps.setValue(8)
     with qtbot.waitSignal(w.step_changed, timeout=60_000):
         w.run_style()
@@ -136,7 +136,7 @@ def test_slider_after_a_finished_run_warm_restarts(make_window, qtbot, tmp_path)
 
 def test_cancel_from_status_bar_and_close_during_run(make_window, qtbot, tmp_path):
     w = make_window()
-    _open(w, tmp_path)
+    _open(w, qtbot, tmp_path)
     w.style_panel.steps.setValue(2000)
     w.run_style()
     qtbot.waitUntil(lambda: w.style.session is not None and w.style.session.steps_done >= 2, timeout=60_000)

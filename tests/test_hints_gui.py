@@ -13,13 +13,13 @@ from magicbrush_desktop.core.color import rgb_to_lab
 from magicbrush_desktop.core.hints import read_sidecar, sidecar_path
 from magicbrush_desktop.gui.brush_tool import HISTORIC_COLOURS
 
-from .gui_support import wait_idle, write_grey_photo
+from .gui_support import open_photo, save_photo, wait_idle, write_grey_photo
 
 
 def _colorized_window(make_window, qtbot, tmp_path, name: str = "old.png"):
     w = make_window()
     photo = write_grey_photo(tmp_path / name, width=160, height=120)
-    assert w.open_path(photo)
+    assert open_photo(qtbot, w, photo)
     with qtbot.waitSignal(w.step_changed, timeout=30_000):
         w.colorize_panel.colorize_button.click()
     wait_idle(qtbot, w)
@@ -123,7 +123,7 @@ def test_paint_a_stroke_undo_redo_and_tools(make_window, qtbot, tmp_path):
 
 def test_brush_needs_a_colorized_picture(make_window, qtbot, tmp_path):
     w = make_window()
-    w.open_path(write_grey_photo(tmp_path / "old.png"))
+    assert open_photo(qtbot, w, write_grey_photo(tmp_path / "old.png"))
     tool = w.hint_tool
     tool.brush_action.setChecked(True)
     assert not tool.paint_stroke([(0.5, 0.5)])
@@ -136,7 +136,7 @@ def test_hints_saved_beside_output_and_reloaded_with_the_photo(make_window, qtbo
     tool = w.hint_tool
     tool.panel.set_color(QColor("#5b7f35"))
     assert tool.paint_stroke([(0.7, 0.2), (0.75, 0.3), (0.8, 0.4)])
-    out = w.save_to(tmp_path / "out" / "old_colorized.png")
+    out = save_photo(qtbot, w, tmp_path / "out" / "old_colorized.png")
     sidecar = sidecar_path(out)
     assert sidecar.name == "old_colorized.hints.json" and sidecar.is_file()
     data = json.loads(sidecar.read_text())
@@ -148,7 +148,7 @@ def test_hints_saved_beside_output_and_reloaded_with_the_photo(make_window, qtbo
 
     # Opening the same photo again (in a fresh window) brings its hints back; colorizing applies them.
     w2 = make_window()
-    assert w2.open_path(photo)
+    assert open_photo(qtbot, w2, photo)
     assert len(w2.hint_tool.hints) == 1 and "hint" in w2.statusBar().currentMessage()
     with qtbot.waitSignal(w2.step_changed, timeout=30_000):
         w2.colorize_panel.colorize_button.click()
@@ -158,13 +158,13 @@ def test_hints_saved_beside_output_and_reloaded_with_the_photo(make_window, qtbo
     # A sidecar beside the photo (written by a script) wins; a broken one is reported, never a crash.
     sidecar_path(photo).write_text("{oops")
     w3 = make_window()
-    assert w3.open_path(photo)
+    assert open_photo(qtbot, w3, photo)
     message = w3.statusBar().currentMessage()
     assert "old.hints.json" in message and "not valid JSON" in message  # reported...
     assert len(w3.hint_tool.hints) == 1 and "1 colour hint loaded" in message  # ...and the app's copy used
     sidecar_path(photo).write_text(json.dumps({"version": 1, "hints": [
         {"x": 0.1, "y": 0.1, "radius": 0.02, "color": "#1f5fa8"}, {"x": 0.9, "y": 0.9, "color": "#b03a2e"}]}))
-    assert w3.open_path(photo)
+    assert open_photo(qtbot, w3, photo)
     assert w3.hint_tool.hint_count() == 2
 
 

@@ -24,6 +24,8 @@ from ..core.models import ModelInfo, default_model_name, list_models
 from .model_info import ORIGIN_LABEL, tooltip
 
 STRENGTH_TICKS = 200  # slider 0..200 = strength 0.00..2.00
+STRENGTH_TIP = "Colour strength: 0 grey, 1 as predicted, 2 twice as saturated. Updates live, without running " \
+    "the model again."
 
 
 class ColorizePanel(QWidget):
@@ -53,8 +55,7 @@ class ColorizePanel(QWidget):
         self.strength = QSlider(Qt.Orientation.Horizontal)
         self.strength.setRange(0, STRENGTH_TICKS)
         self.strength.setValue(100)
-        self.strength.setToolTip("Colour strength: 0 grey, 1 as predicted, 2 twice as saturated. "
-                                 "Updates live, without running the model again.")
+        self.strength.setToolTip(STRENGTH_TIP)
         self.strength_label = QLabel("1.00")
         self.strength_label.setMinimumWidth(self.strength_label.fontMetrics().horizontalAdvance("0.00") + 6)
         self.device_combo = QComboBox()
@@ -154,6 +155,11 @@ class ColorizePanel(QWidget):
         self.strength.setValue(round(value * 100))
         self.strength.blockSignals(False)
         self.strength_label.setText(f"{self.strength_value():.2f}")
+
+    def set_strength_available(self, available: bool, why_not: str = "") -> None:
+        """Turn the strength slider on or off; ``why_not`` (when off) becomes its tooltip."""
+        self.strength.setEnabled(available)
+        self.strength.setToolTip(STRENGTH_TIP if available or not why_not else why_not)
 
     def _on_strength(self, _ticks: int) -> None:
         self.strength_label.setText(f"{self.strength_value():.2f}")

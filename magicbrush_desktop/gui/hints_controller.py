@@ -167,32 +167,61 @@ class HintsController(QObject):
 
         return apply
 
+    def _is_preview(self, step: "Step") -> bool:
+        """Whether ``step`` holds a screen-size preview (a brush step) rather than its full picture."""
+        return self._previews.get(id(step)) is step and self.photo is not None
+
+    def _cached_full(self, step: "Step") -> np.ndarray | None:
+        cached = self._full.get(id(step))
+        return cached[1] if cached is not None and cached[0] is step else None
+
     def full_image(self, step: "Step | None") -> np.ndarray | None:
         """The step's picture at full resolution (a brush step holds a screen-size preview until asked)."""
         if step is None:
             return None
-        if self._previews.get(id(step)) is not step or self.photo is None:
+        if not self._is_preview(step):
             return step.image
-        cached = self._full.get(id(step))
-        if cached is not None and cached[0] is step:
-            return cached[1]
-        from ..core.colorize import compose
-
-        image = compose(self.photo.lightness, step.chroma, step.strength)
-        self._full[id(step)] = (step, image)
-        while len(self._full) > FULL_CACHE:
-            self._full.popitem(last=False)
+        image = self._cached_full(step)
+        if image is None:
+            image = self.full_image_later(step)()
+            self._full[id(step)] = (step, image)
+            while len(self._full) > FULL_CACHE:
+                self._full.popitem(last=False)
         return image
 
-    def saved(self, output: Path) -> Path | None:
-        """A result was saved at ``output``: write the hints beside it (``OUTPUT.hints.json``)."""
-        if not self.hints:
+    def full_image_later(self, step: "Step") -> Callable[[], np.ndarray]:
+        """For a worker (a save): a function returning the step's full-resolution picture, so a brush
+        step's is composed there, not on the UI thread. It reads nothing of this controller when called
+        (what it needs is taken now), so any thread may call it while the user goes on painting."""
+        image = step.image if not self._is_preview(step) else self._cached_full(step)
+        if image is not None:
+            return lambda: image
+        assert self.photo is not None
+        lightness, chroma, strength = self.photo.lightness, step.chroma, step.strength
+
+        def compose_full() -> np.ndarray:
+            from ..core.colorize import compose
+
+            return compose(lightness, chroma, strength)
+
+        return compose_full
+
+    def sidecar_writer(self) -> Callable[[Path], str | None]:
+        """For a save job: a function that writes the current hints beside an output it is given
+        (``OUTPUT.hints.json``; nothing without hints) on any thread, and returns why it could not, or None.
+        The hints are taken now: strokes painted while the picture is written belong to the next save."""
+        hints = self.hints
+
+        def write(output: Path) -> str | None:
+            if not hints:
+                return None
+            try:
+                write_sidecar(sidecar_path(output), hints)
+            except (OSError, MagicBrushError) as exc:
+                return f"hints not saved beside {output.name}: {exc}"
             return None
-        try:
-            return write_sidecar(sidecar_path(output), self.hints)
-        except (OSError, MagicBrushError) as exc:
-            self.window.statusBar().showMessage(f"Hints not saved beside {output.name}: {exc}", 8000)
-            return None
+
+        return write
 
     # --- state ---------------------------------------------------------------------------------------
 
@@ -292,7 +321,7 @@ class HintsController(QObject):
         w = self.window
         if w.photo is None:
             return "Open a photo first."
-        if w.step is None or w.step.kind != "colorized" or w.step.chroma is None or w._colorizer is None:
+        if w.step is None or w.step.kind != "colorized" or w.step.chroma is None or w.colorization.colorizer is None:
             if w.step is not None and w.step.kind == "stylized":
                 return "The brush paints the colorized picture: undo the style first (Ctrl+Z)."
             return "Colorize the photo first (Ctrl+R), then paint where the colours are wrong."

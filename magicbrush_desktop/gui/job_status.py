@@ -62,6 +62,7 @@ class JobStatus(QWidget):
             layout.addWidget(w)
         self.cancel_button.clicked.connect(self.cancel_clicked)
         self._clock = EtaClock()
+        self._stopping = False
         self.setVisible(False)
 
     def begin(self, message: str) -> None:
@@ -69,8 +70,14 @@ class JobStatus(QWidget):
         self.message.setText(message)
         self.bar.setRange(0, 0)  # busy until the first progress report
         self.eta_label.clear()
+        self._stopping = False
         self.cancel_button.setEnabled(True)
         self.setVisible(True)
+
+    def set_cancellable(self, cancellable: bool) -> None:
+        """Whether anything running can be stopped (a save alone cannot: it finishes its file). Once
+        Cancel was clicked it stays off until the next job begins."""
+        self.cancel_button.setEnabled(cancellable and not self._stopping)
 
     def update_progress(self, event: Progress) -> None:
         if event.message:
@@ -84,6 +91,7 @@ class JobStatus(QWidget):
             self.bar.setRange(0, 0)
 
     def cancelling(self) -> None:
+        self._stopping = True
         self.message.setText("Stopping\u2026")
         self.cancel_button.setEnabled(False)
 

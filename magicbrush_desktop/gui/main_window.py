@@ -1,8 +1,10 @@
 """The main window: canvas, Colorize and Style panels, menus, undo/redo, status bar and jobs.
 
-The window orchestrates; it computes nothing itself. Colorization, style transfer, batch and training
-are core generators run by :class:`.worker.Job` on worker threads, so the UI thread never waits for a
-network. Errors arrive as readable messages and are shown in a (non-blocking) dialog.
+The window orchestrates; it computes nothing itself. Colorization and style transfer live in widget-free
+controllers (:class:`.colorize_controller.ColorizeController`, :class:`.style_controller.StyleController`);
+they, the batch, training, and reading and writing photos run core generators as :class:`.worker.Job` on
+worker threads, so the UI thread never waits for a network, a compose or the disk. Errors arrive as
+readable messages and are shown in a (non-blocking) dialog.
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 import numpy as np
-from PySide6.QtCore import QByteArray, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -28,12 +31,14 @@ from PySide6.QtWidgets import (
 
 from ..core.errors import MagicBrushError
 from ..core.files import same_file
-from ..core.events import Finished, Metrics, Preview, Progress
+from ..core.events import Finished
 from ..core.imageio import READ_EXTENSIONS, Photo, is_image_path, read_photo, save_image
+from ..core.pipeline import ColorizeResult, run_to_end
 from ..core.provenance import Provenance
 from . import prompts
 from .action_icons import action_icon
 from .canvas import PhotoCanvas
+from .colorize_controller import ColorizeController
 from .colorize_panel import ColorizePanel
 from .export_dialog import ExportDialog
 from .gallery import StyleGallery
@@ -44,12 +49,12 @@ from .job_status import JobStatus
 from .settings import AppSettings, add_recent_file, recent_files, window_settings
 from .style_controller import StyleController
 from .style_panel import StylePanel
-from .preload import COLORIZER, TORCH, VGG, Preloader, wait_for_stage
-from .worker import Job
+from .preload import TORCH, Preloader
+from .worker import FINISHED, Job, JobFactory, readable_error
 
 if TYPE_CHECKING:  # torch-heavy: imported by the worker threads that use them, after the window shows
-    from ..core.colorize import Colorizer
-    from ..core.style.gatys import StyleEngine
+    from ..core.colorize import ChromaPrediction
+    from ..core.style.engine import StyleEngine
     from ..core.style.settings import StyleSettings
 
 log = logging.getLogger(__name__)
@@ -72,6 +77,8 @@ class MainWindow(QMainWindow):
     photo_changed = Signal()
     step_changed = Signal(str)  # kind of the step now shown
     job_ended = Signal(str, str)  # job name, outcome
+    open_ended = Signal(str, bool)  # the path open_path() read, whether it is the window's photo now
+    save_ended = Signal(object)  # the Path written by save_to(), or None when writing failed
 
     def __init__(self, *, style_engine: StyleEngine | None = None, gallery: StyleGallery | None = None,
                  parent: QWidget | None = None) -> None:
@@ -86,12 +93,10 @@ class MainWindow(QMainWindow):
         self.save_path: Path | None = None
         self.undo_stack = QUndoStack(self)
         self.jobs: list[Job] = []
-        self._colorizer: Colorizer | None = None
-        self._colorizer_key: tuple | None = None
+        self._no_cancel: set[Job] = set()  # jobs Stop leaves running (a save: half a file helps nobody)
+        self._open_job: Job | None = None
+        self._saving: tuple[Job, Photo, Step] | None = None  # the save job, the photo and step it writes
         self.preloader: Preloader | None = None  # start_preload(): torch, colorizer, VGG19 in the background
-        self._colorize_job: Job | None = None
-        self._strength_generation = 0
-        self._pending_strength: float | None = None
         self.batch_dialog = None
         self.train_dialog = None
 
@@ -100,9 +105,11 @@ class MainWindow(QMainWindow):
         self.colorize_panel = ColorizePanel()
         self.style_panel = StylePanel()
         self.gallery = gallery or StyleGallery()
-        # Style transfer's engines, session, job and live weights live in a widget-free controller.
+        # Style transfer's engines, session, job and live weights live in a widget-free controller;
+        # colorization's model cache, job and strength re-blends in another.
         self.style = StyleController(self.start_job, self.gallery, engine=style_engine,
                                      preloader=lambda: self.preloader, parent=self)
+        self.colorization = ColorizeController(self.start_job, preloader=lambda: self.preloader, parent=self)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.colorize_panel, "Colorize")
         self.tabs.addTab(self.style_panel, "Style")
@@ -270,6 +277,11 @@ class MainWindow(QMainWindow):
         st.readout.connect(self.style_panel.show_readout)
         st.stylized.connect(self._style_result)
         st.running_changed.connect(lambda _running: self._update_actions())
+        cz = self.colorization
+        cz.colorized.connect(self._colorize_done)
+        cz.strength_preview.connect(self._show_strength_preview)
+        cz.strength_applied.connect(self._strength_applied)
+        cz.running_changed.connect(lambda _running: self._update_actions())
         sp.import_requested.connect(self.import_styles)
         sp.add_style_clicked.connect(self.add_style_dialog)
         self.job_status.cancel_clicked.connect(self.cancel_jobs)
@@ -288,22 +300,30 @@ class MainWindow(QMainWindow):
     def _update_actions(self) -> None:
         has_photo = self.photo is not None
         has_result = self.step is not None and self.step.kind != "original"
-        self.save_action.setEnabled(has_result)
-        self.export_action.setEnabled(has_photo)
+        # One save at a time: a second one would race the first for the same file.
+        self.save_action.setEnabled(has_result and not self.saving)
+        self.export_action.setEnabled(has_photo and not self.saving)
         for action in (self.zoom_in_action, self.zoom_out_action, self.fit_action, self.actual_action,
                        self.side_action, self.original_action):
             action.setEnabled(has_photo)
-        self.stop_action.setEnabled(bool(self.jobs))
-        self.colorize_action.setEnabled(has_photo and self._colorize_job is None
+        stoppable = any(job not in self._no_cancel for job in self.jobs)
+        self.stop_action.setEnabled(stoppable)
+        self.job_status.set_cancellable(stoppable)
+        # While another photo is being read, nothing starts on the one shown: it is about to go.
+        self.colorize_action.setEnabled(has_photo and not self.opening and not self.colorization.running
                                         and self.colorize_panel.model_name() is not None)
         self.colorize_panel.colorize_button.setEnabled(self.colorize_action.isEnabled())
-        style_ok = has_photo and not self.style.running
+        style_ok = has_photo and not self.opening and not self.style.running
         self.stylize_action.setEnabled(style_ok)
         self.style_panel.set_running(self.style.running)
         self.style_panel.run_button.setEnabled(style_ok)
         self.style_panel.start_over_button.setEnabled(
             self.style.running or self.style.has_picture_for(self._style_content()))
-        self.colorize_panel.strength.setEnabled(self._latest_chroma() is not None)
+        stylized = self.step is not None and self.step.kind == "stylized"
+        self.colorize_panel.set_strength_available(
+            self._colorized_step() is not None,
+            "Colour strength re-blends the colorized picture, and this one is stylized: undo the style "
+            "(Ctrl+Z) to change the strength, then stylize again" if stylized else "")
 
     # --- opening ------------------------------------------------------------------------------------
 
@@ -318,33 +338,82 @@ class MainWindow(QMainWindow):
         items = recent_files()
         return str(Path(items[0]).parent) if items else str(Path.home())
 
-    def open_path(self, path: str | Path) -> bool:
-        """Open a photo; a readable error dialog if it cannot be read. Returns True on success.
+    @property
+    def opening(self) -> bool:
+        """Whether a photo is being read (open_path's job)."""
+        return self._open_job is not None
+
+    def open_path(self, path: str | Path, *, wait: bool = False) -> bool:
+        """Open a photo: it is read in a worker (a 40 MP file takes seconds; the window stays responsive
+        and the status bar says "Opening …"), then shown; ``photo_changed`` and ``open_ended`` follow, or
+        a readable error dialog and ``open_ended(path, False)``.
 
         An unsaved result (or a style run in progress) is not dropped silently: the user is asked first.
+        Returns False when the user kept the current photo, else True (the photo is on its way). With
+        ``wait`` (scripts and benchmarks that have no event loop to wait in) the photo is read on the
+        calling thread and True means it is shown.
         """
         if not self.confirm_leave("open"):
             return False
-        if self.style.running or self._colorize_job is not None:
+        if self.style.running or self.colorization.running:
             self.cancel_jobs(wait=True)
-        try:
-            QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-            try:
-                photo = read_photo(path)
-            finally:
-                QGuiApplication.restoreOverrideCursor()
-        except MagicBrushError as exc:
-            self.show_error("Cannot open the photo", str(exc))
+        if self._open_job is not None:
+            self._open_job.cancel()  # the latest photo asked for wins; the earlier read is dropped
+            self._open_job = None
+        target = Path(path)
+
+        def read():
+            yield Finished(read_photo(target))
+
+        if wait:
+            finished, error = self._run_here(read, "open")
+            return self._opened(path, finished.result if finished is not None else None, error)
+
+        def wire(j: Job) -> None:
+            j.ended.connect(lambda outcome, j=j: self._open_job_ended(j, outcome, path))
+
+        self._open_job = self.start_job(read, "open", f"Opening {target.name}\u2026", wire,
+                                        error_title="Cannot open the photo")
+        self._update_actions()
+        return True
+
+    def _open_job_ended(self, job: Job, outcome: str, path: str | Path) -> None:
+        if job is not self._open_job:
+            return  # a newer open superseded it, or cancel_jobs(wait=True) forgot it
+        self._open_job = None
+        photo = job.result.result if outcome == FINISHED and job.result is not None else None
+        # The job's failure dialog was shown by start_job; a cancelled read just keeps the photo shown.
+        self._opened(path, photo, None)
+
+    def _opened(self, path: str | Path, photo: Photo | None, error: str | None) -> bool:
+        """A read ended: show ``photo``, or say why not (``error``, when no dialog said it yet)."""
+        if photo is None:
+            if error is not None:
+                self.show_error("Cannot open the photo", error)
+            self._update_actions()
+            self.open_ended.emit(str(path), False)
             return False
         self.set_photo(photo)
         add_recent_file(path)
+        self.open_ended.emit(str(path), True)
         return True
+
+    @staticmethod
+    def _run_here(factory: JobFactory, name: str) -> tuple[Finished | None, str | None]:
+        """Run a job's generator on this thread, as a :class:`Job` would on its own: its ``Finished``,
+        or None and a readable message (any failure is a message, never a traceback)."""
+        try:
+            return run_to_end(factory()), None
+        except Exception as exc:  # noqa: BLE001 - the same rule as worker.Job
+            log.error("%s failed:\n%s", name, traceback.format_exc())
+            return None, readable_error(exc)
 
     def set_photo(self, photo: Photo) -> None:
         """Show a new photo: a fresh history whose first step is the original."""
         self.photo = photo
         self.save_path = None
         self.style.forget()
+        self.colorization.forget()
         self.undo_stack.clear()
         self.step = Step("original", photo.rgb, caption="Original")
         self.canvas.set_photo(to_qimage(photo.rgb), None)
@@ -390,6 +459,7 @@ class MainWindow(QMainWindow):
     def _apply_step(self, step: Step) -> None:
         """Show a step (called by undo/redo commands)."""
         self.step = step
+        self.colorization.drop_previews()  # a preview of the step before must not paint over this one
         if step.kind == "colorized":
             self.colorize_panel.set_strength(step.strength)
         self.canvas.set_after(None if step.kind == "original" else to_qimage(step.image), step.caption)
@@ -400,33 +470,37 @@ class MainWindow(QMainWindow):
         assert self.step is not None
         self.undo_stack.push(StepCommand(self._apply_step, self.step, step, text, merge_id))
 
-    def _latest_chroma(self) -> Step | None:
-        """The colorized step whose colour the strength slider re-blends (current, or under the style)."""
-        if self.step is None:
-            return None
-        if self.step.kind == "colorized":
-            return self.step
-        for i in range(self.undo_stack.index() - 1, -1, -1):
-            cmd = self.undo_stack.command(i)
-            if isinstance(cmd, StepCommand) and cmd.after.kind == "colorized":
-                return cmd.after
-        return None
+    def _colorized_step(self) -> Step | None:
+        """The step the strength slider re-blends: the current one, when it is a colorized picture.
+
+        Not the colorized step under a stylized one: the painting was made from that colour, so
+        re-blending it would put an unpainted picture on the canvas in place of the painting (and the
+        style would not follow). The slider waits until the style is undone.
+        """
+        step = self.step
+        return step if step is not None and step.kind == "colorized" and step.chroma is not None else None
 
     # --- jobs ---------------------------------------------------------------------------------------
 
-    def start_job(self, factory, name: str, message: str, wire: Callable[[Job], None] | None = None) -> Job:
+    def start_job(self, factory: JobFactory, name: str, message: str, wire: Callable[[Job], None] | None = None,
+                  *, error_title: str | None = None, cancellable: bool = True) -> Job:
         """Run a core generator on a worker thread, wired to the status bar and error dialogs.
 
         ``wire(job)`` connects the caller's slots *before* the thread starts: a fast job could otherwise
-        emit its events before anyone listens, and they would be lost.
+        emit its events before anyone listens, and they would be lost. ``error_title`` heads the failure
+        dialog (default "<Name> failed"); a job that is not ``cancellable`` is left running by Stop and
+        waited for on close.
         """
         job = Job(factory, name, self)
         job.progress.connect(self.job_status.update_progress)
-        job.failed.connect(lambda msg, n=name: self.show_error(f"{n.capitalize()} failed", msg))
+        title = error_title or f"{name.capitalize()} failed"
+        job.failed.connect(lambda msg, t=title: self.show_error(t, msg))
         job.ended.connect(lambda outcome, j=job: self._job_ended(j, outcome))
         if wire is not None:
             wire(job)
         self.jobs.append(job)
+        if not cancellable:
+            self._no_cancel.add(job)
         self.job_status.begin(message)
         job.start()
         self._update_actions()
@@ -434,6 +508,7 @@ class MainWindow(QMainWindow):
 
     def _job_ended(self, job: Job, outcome: str) -> None:
         job.wait()
+        self._no_cancel.discard(job)
         if job in self.jobs:
             self.jobs.remove(job)
         if not self.jobs:
@@ -443,17 +518,24 @@ class MainWindow(QMainWindow):
         job.deleteLater()
 
     def cancel_jobs(self, wait: bool = False) -> None:
-        """Stop every running job (each stops at its next step or file)."""
-        for job in list(self.jobs):
+        """Stop every running job (each stops at its next step or file); a save is not stopped but
+        finishes its file. With ``wait``, wait for all of them."""
+        stoppable = [job for job in self.jobs if job not in self._no_cancel]
+        for job in stoppable:
             job.cancel()
-        if self.jobs:
+        self.colorization.cancel()  # also its screen-size preview worker, which is not a window job
+        if stoppable:
             self.job_status.cancelling()
         if wait:
             for job in list(self.jobs):
                 job.wait()
                 # Its queued `ended` may arrive later (or never, if the window is closing): forget it now.
                 self.jobs.remove(job)
-            self.style.job = self._colorize_job = None
+            self.colorization.cancel(wait=True)
+            self.style.job = None
+            self._open_job = None
+            self._finish_save()  # written already: take its outcome now
+            self._no_cancel.clear()
             self.job_status.end()
             self._update_actions()
 
@@ -463,103 +545,74 @@ class MainWindow(QMainWindow):
     # --- colorize -----------------------------------------------------------------------------------
 
     def colorize(self) -> None:
-        """Predict colours in a worker (loading the model there too), then show the result."""
-        if self.photo is None or self._colorize_job is not None:
+        """Predict colours in a worker (the colorize controller loads or reuses the model there too),
+        then show the result as a history step."""
+        if self.photo is None or self.opening or self.colorization.running:
             return
         model = self.colorize_panel.model_name()
         if model is None:
             self.show_error("No model", "No colorization model is installed. Train one with Tools \u25b8 Train.")
             return
-        device = self.colorize_panel.device()
-        render = self.colorize_panel.render_size.value()
-        strength = self.colorize_panel.strength_value()
-        key = (model, device)
-        cached = self._colorizer if self._colorizer_key == key else None
         photo = self.photo
-        with_hints = self.hint_tool.prepare_colorize(photo)
-        preloader = self.preloader
-
-        def job():
-            colorizer = cached
-            if colorizer is None:
-                yield Progress(0, 3, f"loading model {model}")
-                # Loading in the background since start-up: wait for it here, in the worker, and reuse it.
-                yield from wait_for_stage(preloader, COLORIZER, 3)
-                colorizer = preloader.colorizer_for(model, device) if preloader is not None else None
-            if colorizer is None:
-                from ..core.colorize import Colorizer
-
-                colorizer = Colorizer.load(model, device)
-            yield Progress(1, 3, "predicting colours")
-            chroma = with_hints(colorizer.predict(photo, render))
-            yield Progress(2, 3, "composing at full resolution")
-            rgb = colorizer.compose(photo, chroma, strength)
-            yield Finished((colorizer, chroma, rgb, strength))
-
-        def wire(j: Job) -> None:
-            j.finished_event.connect(lambda ev, p=photo, k=key: self._colorize_done(ev, p, k))
-            j.ended.connect(lambda _o: self._clear_colorize_job())
-
-        self._colorize_job = self.start_job(job, "colorize", "Colorizing\u2026", wire)
+        self.colorization.colorize(photo, model=model, device=self.colorize_panel.device(),
+                                   render_size=self.colorize_panel.render_size.value(),
+                                   strength=self.colorize_panel.strength_value(),
+                                   adjust_chroma=self.hint_tool.prepare_colorize(photo))
         self._update_actions()
 
-    def _clear_colorize_job(self) -> None:
-        self._colorize_job = None
-        self._update_actions()
-
-    def _colorize_done(self, event: Finished, photo: Photo, key: tuple) -> None:
-        colorizer, chroma, rgb, strength = event.result
-        self._colorizer, self._colorizer_key = colorizer, key
+    def _colorize_done(self, result: ColorizeResult, photo: Photo, model: str, device: str) -> None:
         if photo is not self.photo:
             return  # another photo was opened meanwhile
-        self.app_settings.model, self.app_settings.device = key
-        self.push_step(Step("colorized", rgb, chroma=chroma, strength=strength,
-                            caption=f"Colorized ({colorizer.name})",
-                            provenance=Provenance(model=colorizer.name, strength=strength)), "Colorize")
+        self.app_settings.model, self.app_settings.device = model, device
+        name = result.colorizer.name
+        self.push_step(Step("colorized", result.rgb, chroma=result.chroma, strength=result.strength,
+                            caption=f"Colorized ({name})",
+                            provenance=Provenance(model=name, strength=result.strength)), "Colorize")
 
     def _screen_side(self) -> int:
         """Longest side worth composing for a live preview: the canvas in physical pixels."""
         ratio = self.canvas.devicePixelRatioF()
         return max(256, int(max(self.canvas.width(), self.canvas.height()) * ratio))
 
-    def _on_strength_live(self, strength: float) -> None:
-        """Re-blend the cached colour at screen size; coalesced so a fast drag composes only the latest."""
-        self._pending_strength = strength
-        QTimer.singleShot(0, self._compose_preview)
+    def _still_shown(self, photo: Photo, chroma: ChromaPrediction) -> Step | None:
+        """The colorized step a strength picture of ``photo`` and ``chroma`` belongs to, if it is the
+        current one (not after another photo, an undo or a style run)."""
+        step = self._colorized_step()
+        return step if step is not None and photo is self.photo and step.chroma is chroma else None
 
-    def _compose_preview(self) -> None:
-        base = self._latest_chroma()
-        strength = self._pending_strength
-        if base is None or strength is None or self.photo is None or self._colorizer is None:
-            return
-        self._pending_strength = None
-        preview = self._colorizer.compose(self.photo, base.chroma, strength, max_side=self._screen_side())
-        self.canvas.set_after(to_qimage(preview), f"Colour strength {strength:.2f}")
+    def _on_strength_live(self, strength: float) -> None:
+        """The slider is being dragged: re-blend the colour at screen size in the controller's worker."""
+        step = self._colorized_step()
+        if step is None or self.photo is None:
+            return  # nothing colorized shown (a stylized step keeps its painting)
+        self.colorization.preview_strength(self.photo, step.chroma, strength, self._screen_side())
+
+    def _show_strength_preview(self, image: np.ndarray, photo: Photo, chroma: ChromaPrediction,
+                               strength: float) -> None:
+        if self._still_shown(photo, chroma) is not None:
+            self.canvas.set_after(to_qimage(image), f"Colour strength {strength:.2f}")
 
     def _on_strength_committed(self, strength: float) -> None:
         """Compose the full-resolution picture in a worker, then make it a (merged) history step."""
-        base = self._latest_chroma()
-        if base is None or self.photo is None or self._colorizer is None:
+        step = self._colorized_step()
+        if step is None or self.photo is None:
             return
-        if abs(base.strength - strength) < 1e-9 and self.step is base:
+        if abs(step.strength - strength) < 1e-9:
+            # Back where it was: nothing to compose, and the step's own picture replaces any preview.
+            self.colorization.drop_previews()
+            self.canvas.set_after(to_qimage(step.image), step.caption)
             return
-        self._strength_generation += 1
-        generation, photo, colorizer = self._strength_generation, self.photo, self._colorizer
+        self.colorization.apply_strength(self.photo, step.chroma, strength)
 
-        def job():
-            yield Finished(colorizer.compose(photo, base.chroma, strength))
-
-        def done(event: Finished) -> None:
-            if generation != self._strength_generation or photo is not self.photo:
-                return  # a newer strength (or photo) superseded this one
-            model = base.provenance.model if base.provenance is not None else None
-            self.push_step(Step("colorized", event.result, chroma=base.chroma, strength=strength,
-                                caption=f"Colorized, strength {strength:.2f}",
-                                provenance=Provenance(model=model, strength=strength)),
-                           "Colour Strength", STRENGTH_MERGE_ID)
-
-        self.start_job(job, "colour strength", "Applying colour strength\u2026",
-                       lambda j: j.finished_event.connect(done))
+    def _strength_applied(self, image: np.ndarray, photo: Photo, chroma: ChromaPrediction, strength: float) -> None:
+        step = self._still_shown(photo, chroma)
+        if step is None:
+            return
+        model = step.provenance.model if step.provenance is not None else None
+        self.push_step(Step("colorized", image, chroma=chroma, strength=strength,
+                            caption=f"Colorized, strength {strength:.2f}",
+                            provenance=Provenance(model=model, strength=strength)),
+                       "Colour Strength", STRENGTH_MERGE_ID)
 
     # --- style --------------------------------------------------------------------------------------
 
@@ -595,7 +648,13 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Ready", 3000)
 
     def _style_content(self) -> np.ndarray | None:
-        """The picture to stylize: the colorized result if any (the brief's pipeline), else the photo."""
+        """The picture to stylize: the picture shown, so a colorized result is stylized as it is.
+
+        Colour comes first because the colorizer predicts it from a photo's lightness and was trained on
+        photos, not paintings; the style run then paints from the coloured picture (it takes the photo's
+        colours with it, or keeps them with "preserve colours"). A stylized step re-runs from the
+        picture it was painted from.
+        """
         if self.step is None:
             return None
         if self.step.kind == "stylized":
@@ -606,7 +665,7 @@ class MainWindow(QMainWindow):
         """Stylize the current picture from the photo; during a run, start it over from the photo."""
         content = self._style_content()
         settings = self.style_panel.settings()
-        if content is None:
+        if content is None or self.opening:
             return
         if settings is None:
             self.show_error("No style selected", "Choose a style in the gallery first, or add a painting.")
@@ -698,13 +757,20 @@ class MainWindow(QMainWindow):
     # --- saving -------------------------------------------------------------------------------------
 
     def current_image(self) -> np.ndarray | None:
+        """The current picture at full resolution (a brush step composes it here, on this thread)."""
         return self.hint_tool.full_image(self.step) if self.step is not None else None
 
-    def save(self) -> Path | None:
+    @property
+    def saving(self) -> bool:
+        """Whether a save job is writing a file."""
+        return self._saving is not None
+
+    def save(self, *, wait: bool = False) -> Path | None:
+        """Save to the file saved last (Ctrl+S), or ask where (Save As) the first time; see save_to."""
         if self.save_path is None:
-            return self.export_dialog()
+            return self.export_dialog(wait=wait)
         return self.save_to(self.save_path, fmt=None, quality=self.app_settings.quality,
-                            keep_metadata=self.app_settings.keep_metadata)
+                            keep_metadata=self.app_settings.keep_metadata, wait=wait)
 
     def current_provenance(self) -> Provenance | None:
         """What made the current picture (None for the original)."""
@@ -727,24 +793,37 @@ class MainWindow(QMainWindow):
                             keep_metadata=self.app_settings.keep_metadata,
                             provenance=prov.description() if prov is not None else "")
 
-    def export_dialog(self) -> Path | None:
+    def export_dialog(self, *, wait: bool = False) -> Path | None:
+        """Save As / Export: ask for a file, format and quality, then save_to() it."""
         dialog = self.make_export_dialog()
         if dialog is None or not dialog.exec():
             return None
         path, fmt, quality = dialog.values()
         self.app_settings.output_format, self.app_settings.quality = fmt, quality
         self.app_settings.keep_metadata = dialog.keep_metadata()
-        written = self.save_to(path, fmt, quality, keep_metadata=dialog.keep_metadata())
+        written = self.save_to(path, fmt, quality, keep_metadata=dialog.keep_metadata(), wait=wait)
         if written is not None:
             self.app_settings.export_folder = str(written.parent)
         return written
 
     def save_to(self, path: str | Path, fmt: str | None = None, quality: int = 95, *,
-                keep_metadata: bool = True) -> Path | None:
-        """Save the current picture (EXIF, ICC and alpha of the original kept) with its provenance."""
-        image = self.current_image()
-        if image is None or self.photo is None:
+                keep_metadata: bool = True, wait: bool = False) -> Path | None:
+        """Save the current picture (EXIF, ICC and alpha of the original kept) with its provenance.
+
+        The checks (never the original, ask before replacing another file) run here; composing and
+        writing (atomically, fsync'd) run in a job that Stop leaves alone, while the status bar says
+        "Saving …"; ``save_ended`` follows. Returns the file being written, or None when nothing is
+        saved: no picture, the original, the user declined, or a save still running. With ``wait`` the
+        file is written on this thread before it returns (the quit prompt's Save needs it done), and
+        None also means the write failed.
+        """
+        if self.photo is None or self.step is None:
             return None
+        if self.saving:
+            if not wait:
+                self.statusBar().showMessage("Still saving the last file\u2026", 4000)
+                return None
+            self._finish_save()
         target = Path(path).expanduser()
         # The original is never written over; another existing file only when the user says so (the
         # file this window saved last is its own: Save replaces it without asking).
@@ -757,17 +836,62 @@ class MainWindow(QMainWindow):
             if not self.confirm_replace_file(target):
                 return None
             replace = True
-        try:
-            written = save_image(target, image, like=self.photo, fmt=fmt, quality=quality,
-                                 provenance=self.current_provenance(), keep_metadata=keep_metadata,
-                                 replace=replace)
-        except MagicBrushError as exc:
-            self.show_error("Cannot save", str(exc))
+        photo, step = self.photo, self.step
+        # Everything the job needs, taken now: the user may go on editing while it writes.
+        picture = self.hint_tool.full_image_later(step)
+        provenance = self.current_provenance()
+        write_hints = self.hint_tool.sidecar_writer()
+
+        def write():
+            written = save_image(target, picture(), like=photo, fmt=fmt, quality=quality, provenance=provenance,
+                                 keep_metadata=keep_metadata, replace=replace)
+            yield Finished((written, write_hints(written)))
+
+        if wait:
+            finished, error = self._run_here(write, "save")
+            if finished is None:
+                self.show_error("Cannot save", error or "unknown error")
+            return self._saved(photo, step, finished.result if finished is not None else None)
+
+        def wire(j: Job) -> None:
+            j.ended.connect(lambda _outcome, j=j: self._save_job_ended(j))
+
+        running = self.start_job(write, "save", f"Saving {target.name}\u2026", wire, error_title="Cannot save",
+                                 cancellable=False)
+        self._saving = (running, photo, step)
+        self._update_actions()
+        return target
+
+    def _save_job_ended(self, job: Job) -> None:
+        if self._saving is not None and self._saving[0] is job:
+            self._finish_save()
+
+    def _finish_save(self) -> Path | None:
+        """Wait for the running save job (if any) and take its outcome now; its ended signal is then
+        ignored. The written file, or None."""
+        if self._saving is None:
             return None
-        self.save_path = written
-        self.hint_tool.saved(written)
-        self.undo_stack.setClean()  # what is shown is now safe on disk
-        self.statusBar().showMessage(f"Saved {written}", 6000)
+        job, photo, step = self._saving
+        self._saving = None
+        job.wait()
+        # A failure's dialog comes from start_job.
+        done = job.result.result if job.outcome == FINISHED and job.result is not None else None
+        return self._saved(photo, step, done)
+
+    def _saved(self, photo: Photo, step: Step, done: tuple[Path, str | None] | None) -> Path | None:
+        """A save of ``step`` of ``photo`` ended: ``done`` is (file written, why the hints were not
+        written beside it) or None when it failed."""
+        self._update_actions()
+        if done is None:
+            self.save_ended.emit(None)
+            return None
+        written, hints_note = done
+        if photo is self.photo:
+            self.save_path = written
+            if self.step is step:
+                self.undo_stack.setClean()  # what is shown is now safe on disk
+        self.statusBar().showMessage(f"Saved {written}" + (f"; {hints_note}" if hints_note else ""), 8000)
+        self.save_ended.emit(written)
         return written
 
     def confirm_replace_file(self, path: Path) -> bool:
@@ -788,7 +912,7 @@ class MainWindow(QMainWindow):
         kinds = []
         if self.style.running:
             kinds.append("style")
-        if self._colorize_job is not None:
+        if self.colorization.running:
             kinds.append("colorize")
         if include_dialogs:
             for kind, dialog in (("batch", self.batch_dialog), ("training", self.train_dialog)):
@@ -801,6 +925,8 @@ class MainWindow(QMainWindow):
 
         ``action``: "quit" (closing the window: batch and training count too) or "open" (another photo).
         """
+        # A save on its way cannot be stopped: let it finish, so the question is about what is unsaved.
+        self._finish_save()
         unsaved = self.has_unsaved_result()
         running = self.running_work(include_dialogs=action == "quit")
         if not unsaved and not running:
@@ -810,7 +936,9 @@ class MainWindow(QMainWindow):
         if answer == prompts.CANCEL:
             return False
         if answer == prompts.SAVE:
-            return self.save() is not None  # a cancelled or failed save keeps the window open
+            # Written before going on (the window closes, or another photo replaces this one); a
+            # cancelled or failed save keeps the window as it is.
+            return self.save(wait=True) is not None
         return True
 
     def _update_title(self) -> None:
