@@ -32,6 +32,22 @@ from .engine import StyleEngine, image_digest, to_tensor, to_uint8
 from .lbfgs import LBFGS
 from .losses import content_loss, content_norm, get_preset, gram_norm, style_layer_loss, tv_loss
 
+# A run from the photo goes 256 px -> halfway -> its size, with this share of its steps at 256 px. Measured
+# (astronaut, Starry Night, 512 px, 100 steps, float32): 60/20/20 reaches the style loss of the former
+# 50 at 256 + 50 at 512 (0.0542 vs 0.0544) for 46 % of the compute of 100 full-size steps instead of 62 %.
+COARSEST_SHARE = 0.6
+COARSEST_SIDE = 256
+
+
+def default_scales(size: int) -> list[int]:
+    """Optimisation sizes of a run from the photo, coarse to fine: 256 px, halfway (a multiple of 32),
+    then ``size``; just ``[size]`` below 384 px, where a coarser pass saves little."""
+    if size < 384:
+        return [size]
+    middle = round((COARSEST_SIDE + size) / 2 / 32) * 32
+    return sorted({COARSEST_SIDE, middle, size})
+
+
 class _Interrupted(Exception):
     """Raised inside an evaluation when the live controls changed: the step is dropped."""
 
@@ -76,7 +92,7 @@ class StyleTransfer:
             give smaller brush strokes.
         preserve_colors: transfer luminance only and keep the photo's colours.
         init: "content" (start from the photo) or "noise".
-        scales: optimisation sizes coarse to fine; default ``[256, size]`` when size ≥ 384, else ``[size]``.
+        scales: optimisation sizes coarse to fine; default :func:`default_scales` (256 px, halfway, size).
         seed: seed for the noise init.
 
     Usage::
@@ -124,7 +140,7 @@ class StyleTransfer:
         self.set_blend(blend if blend is not None else [1.0] * len(styles), n_styles=len(styles))
         self.size = int(size)
         if scales is None:
-            scales = [256, self.size] if self.size >= 384 else [self.size]
+            scales = default_scales(self.size)
         self.scales = sorted({int(s) for s in scales if s <= self.size} | {self.size})
 
         # Everything is optimised on the photo (or its luminance) scaled down; the full-size photo is kept
@@ -310,7 +326,8 @@ class StyleTransfer:
     ) -> Iterator[Event]:
         """Optimise for ``steps`` steps, yielding events; ends with ``Finished(result=full-size uint8)``.
 
-        The first run goes coarse to fine through ``scales`` (steps split evenly, the remainder at the
+        The first run goes coarse to fine through ``scales`` (:data:`COARSEST_SHARE` of the steps at the
+        coarsest, the rest split evenly over the finer ones, the remainder at the
         finest size). Later runs are warm restarts: they refine the current picture with the new weights,
         first a few steps at a small size (a quick preview of the change, added to the full-size picture
         as a low-frequency correction, so the fine detail already reached is kept), then at the finest
@@ -483,8 +500,17 @@ class StyleTransfer:
                 fresh, start_x, since_preview, weight_changes + 1)
 
     def _fresh_plan(self, steps: int) -> list[tuple[tuple[int, int], int]]:
-        """Coarse to fine through ``scales``: steps split evenly, the remainder at the finest size."""
+        """Coarse to fine through ``scales``: :data:`COARSEST_SHARE` of the steps at the coarsest size (a
+        step there costs a quarter of one at 512 px and does most of the work), the rest split evenly over
+        the finer sizes, the remainder at the finest."""
         sizes = [self._fit(s) for s in self.scales]
+        if len(sizes) > 1:
+            coarse = round(steps * COARSEST_SHARE)
+            per = (steps - coarse) // (len(sizes) - 1)
+            plan = [(sizes[0], coarse)] + [(hw, per) for hw in sizes[1:-1]]
+            plan = [(hw, n) for hw, n in plan if n > 0]
+            plan.append((sizes[-1], steps - sum(n for _, n in plan)))
+            return plan
         per = steps // len(sizes)
         plan = [(hw, per) for hw in sizes[:-1] if per > 0]
         plan.append((sizes[-1], steps - sum(n for _, n in plan)))
