@@ -60,7 +60,7 @@ def main() -> None:
     w.resize(width, height)
     w.show()
     app.processEvents()
-    assert w.open_path(path)
+    assert w.open_path(path, wait=True)  # read now: the bench strokes it at once
     w.colorize()
     while w.is_busy():
         app.processEvents()

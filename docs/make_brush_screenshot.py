@@ -34,7 +34,7 @@ def main(photo: str, out: str) -> int:
     window = MainWindow()
     window.resize(1360, 860)
     window.show()
-    if not window.open_path(photo):
+    if not window.open_path(photo, wait=True):  # read now: the script works on it at once
         return 1
     status = {"rc": 1}
     tool = window.hint_tool

@@ -54,7 +54,7 @@ def main(photo: str, out: str, model: str | None = None, kind: str = "main") -> 
         window.import_styles([str(p) for p in sorted(STYLES.glob("*.jpg"))])
     if model:
         window.colorize_panel.refresh_models(select=Path(model).stem)
-    if not window.open_path(photo):
+    if not window.open_path(photo, wait=True):  # read now: the script works on it at once
         return 1
     status = {"rc": 1}
 
