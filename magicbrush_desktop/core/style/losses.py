@@ -63,9 +63,10 @@ class LayerPreset:
 
 
 PRESETS: dict[str, LayerPreset] = {
-    # "seed": the PyTorch tutorial's layers (the preset our first design took), which counts conv layers (conv_1 ... conv_16) and hooks its
-    # losses right after the convolution, before the ReLU: conv_1..conv_5 = conv1_1 .. conv3_1,
-    # conv_4 = conv2_2. Shallow layers only: fine texture and colour, no large strokes, but cheap.
+    # "seed": the PyTorch tutorial's layers (the preset our first design took). The tutorial counts conv
+    # layers (conv_1 ... conv_16) and hooks its losses right after the convolution, before the ReLU:
+    # conv_1..conv_5 = conv1_1 .. conv3_1, conv_4 = conv2_2. Shallow layers only: fine texture and colour,
+    # no large strokes, but cheap.
     "seed": LayerPreset(
         name="seed",
         content_layers=("conv2_2",),
