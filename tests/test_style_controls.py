@@ -186,3 +186,12 @@ def test_a_change_mid_evaluation_drops_that_step_and_goes_on_with_the_new_weight
     metrics = [e.values for e in events if isinstance(e, Metrics)]
     assert metrics[2]["total"] == pytest.approx(metrics[2]["content"] + 40.0 * metrics[2]["style"], rel=1e-5)
     assert events[-1].summary["weight_changes"] == 1
+
+
+def test_a_run_that_wants_a_quick_first_preview_starts_with_two_small_steps():
+    content = make_colour_image(90, 60)
+    session = StyleTransfer(tiny_style_engine(), content, [painting(9)], size=512, scales=[256, 512])
+    plan = session._fresh_plan(20, quick_start=True)
+    assert [(max(hw), n) for hw, n in plan] == [(gatys.FIRST_PREVIEW_SIDE, gatys.FIRST_PREVIEW_STEPS), (256, 11), (512, 7)]
+    assert sum(n for _, n in plan) == 20  # the same steps in all, taken from the coarse phase
+    assert [(max(hw), n) for hw, n in session._fresh_plan(20)] == [(256, 12), (512, 8)]

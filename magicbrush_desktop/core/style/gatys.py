@@ -53,10 +53,14 @@ class _Interrupted(Exception):
 
 
 # A refinement (a weight change, a warm restart) first takes a few steps at this longest side: a step
-# there costs about a quarter of one at 512 px, so the change shows on the canvas within a couple of
-# seconds; the full-size steps then refine it.
-REFINE_PREVIEW_SIDE = 256
-REFINE_PREVIEW_STEPS = 3
+# there costs about a seventh of one at 512 px, so the change shows on the canvas within about a second
+# (bench/style_live.py); the full-size steps then refine it.
+REFINE_PREVIEW_SIDE = 192
+REFINE_PREVIEW_STEPS = 2
+# A run from the photo that wants a quick first preview (the desktop's) starts with these steps at this
+# size (its first preview comes after one of them), taken from the coarsest phase's share.
+FIRST_PREVIEW_SIDE = 128
+FIRST_PREVIEW_STEPS = 2
 # VGG19 halves a picture four times before relu5_1: a side under 16 px would vanish there.
 MIN_SIDE = 16
 
@@ -377,7 +381,7 @@ class StyleTransfer:
         final_hw = self._fit(self.size)
         fresh = self._x is None
         start_x = None if fresh else self._x.detach().clone()
-        plan = self._fresh_plan(steps) if fresh else self._refine_plan(steps)
+        plan = self._fresh_plan(steps, quick_start=preview_first) if fresh else self._refine_plan(steps)
         total, done, since_preview, weight_changes = steps, 0, 0, 0
         self._anchor = None
         try:
@@ -499,11 +503,16 @@ class StyleTransfer:
         return (self._replan(plan, phase, steps_done_in_phase, remaining), 0, True, done + remaining, start_overs,
                 fresh, start_x, since_preview, weight_changes + 1)
 
-    def _fresh_plan(self, steps: int) -> list[tuple[tuple[int, int], int]]:
+    def _fresh_plan(self, steps: int, *, quick_start: bool = False) -> list[tuple[tuple[int, int], int]]:
         """Coarse to fine through ``scales``: :data:`COARSEST_SHARE` of the steps at the coarsest size (a
         step there costs a quarter of one at 512 px and does most of the work), the rest split evenly over
         the finer sizes, the remainder at the finest."""
         sizes = [self._fit(s) for s in self.scales]
+        if quick_start and min(self.scales) >= 2 * FIRST_PREVIEW_SIDE and steps > 2 * FIRST_PREVIEW_STEPS:
+            # A couple of steps at 128 px first: a preview within a second of Run, and their change is
+            # carried up to the next size, so they are not lost.
+            rest = self._fresh_plan(steps - FIRST_PREVIEW_STEPS)
+            return [(self._fit(FIRST_PREVIEW_SIDE), FIRST_PREVIEW_STEPS)] + rest
         if len(sizes) > 1:
             coarse = round(steps * COARSEST_SHARE)
             per = (steps - coarse) // (len(sizes) - 1)
