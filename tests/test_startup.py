@@ -108,3 +108,16 @@ def test_the_train_dialog_opens_without_importing_torch(tmp_path):
                          text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout.strip().splitlines()[-1]) == {"dialog": True, "torch": False}
+
+
+def test_mapping_torchs_libraries_first_leaves_torch_working():
+    """The preloader maps libtorch off the GIL before ``import torch``; torch must then import and work."""
+    code = ("import json, sys\nfrom magicbrush_desktop.gui.preload import preload_torch_libraries\n"
+            "names = preload_torch_libraries()\nimport torch\n"
+            "print(json.dumps({'names': names, 'sum': float(torch.ones(3).sum()), 'platform': sys.platform}))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["sum"] == 3.0
+    if result["platform"] == "linux":
+        assert "libtorch_cpu" in result["names"] and "libc10" in result["names"]
