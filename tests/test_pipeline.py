@@ -12,7 +12,7 @@ from PIL import Image
 from magicbrush_desktop.cli.common import run_with_progress
 from magicbrush_desktop.core.colorize import Colorizer
 from magicbrush_desktop.core.events import Finished, Metrics, Progress
-from magicbrush_desktop.core.hints import Hint, HintSet, colorize_with_hints
+from magicbrush_desktop.core.hints import Hint, HintSet, apply_hints
 from magicbrush_desktop.core.imageio import Photo, read_photo
 from magicbrush_desktop.core.pipeline import (
     COLORIZE_STEPS, ColorizeOptions, ColorizeResult, colorize_job, colorize_then_stylize, lazy_colorizer, run_to_end,
@@ -76,7 +76,8 @@ def test_colorize_job_loader_may_wait_with_progress_then_return_the_colorizer(co
 def test_colorize_job_hints_match_the_cli_path_and_adjust_chroma_comes_after_them(colorizer, photo):
     hints = HintSet([Hint.dot(0.3, 0.4, 0.2, "#d03020")])
     with_hints = run_to_end(colorize_job(photo, colorizer, render_size=64, hints=hints)).result
-    assert np.array_equal(with_hints.rgb, colorize_with_hints(colorizer, photo, hints, 64, 1.0))
+    by_hand = colorizer.compose(photo, apply_hints(photo.lightness, colorizer.predict(photo, 64), hints), 1.0)
+    assert np.array_equal(with_hints.rgb, by_hand)
     seen = []
 
     def grey(chroma):  # noqa: ANN001, ANN202 - a chroma post-processor: sees the hinted chroma, removes colour

@@ -9,7 +9,7 @@ from PIL import Image
 
 from magicbrush_desktop.core.imageio import read_photo
 
-from .conftest import make_colour_image
+from ..conftest import make_colour_image
 from .gui_support import answer_next_prompt, write_grey_album, write_grey_photo
 
 

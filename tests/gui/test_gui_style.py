@@ -154,3 +154,20 @@ def test_cancel_from_status_bar_and_close_during_run(make_window, qtbot, tmp_pat
     w.close()  # closing stops the job cleanly and waits for it
     assert asked and "style run" in asked[0]
     assert job.isFinished() and not w.jobs
+
+
+def test_the_style_engine_follows_the_device_chosen(qtbot, monkeypatch):
+    """One engine per device: changing the device after a run no longer keeps the first one's engine."""
+    from magicbrush_desktop.core.style import engine as engine_module
+    from magicbrush_desktop.gui.style_controller import StyleController
+
+    made = []
+
+    class RecordingEngine:
+        def __init__(self, device: str) -> None:
+            made.append(device)
+
+    monkeypatch.setattr(engine_module, "StyleEngine", RecordingEngine)
+    controller = StyleController(lambda *args, **kwargs: None, gallery=None)
+    cpu, cuda, cpu_again = controller.engine("cpu"), controller.engine("cuda"), controller.engine("cpu")
+    assert made == ["cpu", "cuda"] and cpu is cpu_again and cpu is not cuda

@@ -12,7 +12,7 @@ from magicbrush_desktop.gui.preload import COLORIZER, STAGES, TORCH, VGG
 
 from .gui_support import open_photo, wait_idle, write_grey_photo
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 WINDOW_PROBE = """
 import json, sys

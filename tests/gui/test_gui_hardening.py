@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from .conftest import make_colour_image
+from ..conftest import make_colour_image
 from .gui_support import open_photo, save_photo, wait_idle, write_grey_album, write_grey_photo
 
 

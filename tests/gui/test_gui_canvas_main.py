@@ -14,7 +14,7 @@ from PySide6.QtGui import QWheelEvent
 from magicbrush_desktop.gui.canvas import PhotoCanvas
 from magicbrush_desktop.gui.imaging import from_qimage, to_qimage
 
-from .conftest import REPO, shared_path
+from ..conftest import REPO, shared_path
 from .gui_support import open_photo, wait_idle
 
 
