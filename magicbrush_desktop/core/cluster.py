@@ -69,14 +69,17 @@ def colorize_file(colorizer, settings: ColorizeSettings, source: Path, output: P
 
     Errors are worded as the local engine words them; never raises for a bad photo.
     """
-    from .hints import colorize_with_hints, hints_for_photo
+    from .hints import hints_for_photo
     from .imageio import encode_photo, format_from_path, read_photo
+    from .pipeline import colorize_job, run_to_end
 
     message = None
     try:
         photo = read_photo(source)
         hints, message = hints_for_photo(photo, settings.hints_file, use_sidecar=settings.use_sidecar)
-        rgb = colorize_with_hints(colorizer, photo, hints, settings.render_size, settings.strength)
+        # The same colorize pipeline as the desktop, the local batch and the CLI.
+        rgb = run_to_end(colorize_job(photo, colorizer, render_size=settings.render_size,
+                                      strength=settings.strength, hints=hints)).result.rgb
         data = encode_photo(rgb, settings.fmt or format_from_path(output), like=photo,
                             quality=settings.quality, provenance=settings.provenance)
     except MagicBrushError as exc:

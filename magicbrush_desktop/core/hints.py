@@ -57,7 +57,7 @@ from .color import lab_to_rgb, rgb_to_lab
 from .errors import MagicBrushError
 
 if TYPE_CHECKING:  # colorize imports torch: the desktop window loads it later, in a worker thread
-    from .colorize import ChromaPrediction, Colorizer
+    from .colorize import ChromaPrediction
     from .imageio import Photo
 
 SIDECAR_VERSION = 1
@@ -482,12 +482,5 @@ def hints_for_photo(photo: "Photo", explicit: Path | str | None = None,
     return hints, f"{n} colour hint{'s' if n != 1 else ''} from '{path.name}'"
 
 
-def colorize_with_hints(colorizer: "Colorizer", photo: "Photo", hints: HintSet | None,
-                        render_size: int | None = None, strength: float = 1.0) -> np.ndarray:
-    """Full-resolution RGB: the automatic prediction with ``hints`` spread over it."""
-    chroma = colorizer.predict(photo, render_size)
-    return colorizer.compose(photo, apply_hints(photo.lightness, chroma, hints), strength)
-
-
 __all__ = ["compose_preview", "Hint", "HintSet", "HintError", "HintPropagator", "apply_hints", "read_sidecar", "write_sidecar",
-           "parse_sidecar", "sidecar_path", "hints_for_photo", "colorize_with_hints", "rasterize", "render_lightness", "color_to_lab", "lab_to_hex"]
+           "parse_sidecar", "sidecar_path", "hints_for_photo", "rasterize", "render_lightness", "color_to_lab", "lab_to_hex"]
