@@ -126,12 +126,15 @@ class VGG19Features(nn.Module):
                 layers.append(nn.MaxPool2d(2, 2) if pooling == "max" else nn.AvgPool2d(2, 2))
         self.features = nn.Sequential(*layers)
 
-    def forward(self, rgb: torch.Tensor, layers: Iterable[str] | None = None) -> dict[str, torch.Tensor]:
+    def forward(self, rgb: torch.Tensor, layers: Iterable[str] | None = None,
+                check: Callable[[], None] | None = None) -> dict[str, torch.Tensor]:
         """Features of named layers.
 
         Args:
             rgb: (N, 3, H, W) RGB in 0..1.
             layers: names to return (default: the last layer only).
+            check: called after every layer, and as the backward pass reaches every layer; it may raise
+                to abandon the evaluation (a live style run whose weights just changed).
         Returns:
             {name: (N, C, H / 2**k, W / 2**k)} for each requested layer.
         """
@@ -149,6 +152,10 @@ class VGG19Features(nn.Module):
             x = x.to(compute_dtype)
         for idx in range(deepest + 1):
             x = self.features[idx](x)
+            if check is not None:
+                check()
+                if x.requires_grad:
+                    x.register_hook(lambda grad: (check(), grad)[1])
             name = LAYER_NAMES[idx]
             if name in wanted:
                 out[name] = x

@@ -150,10 +150,12 @@ class StyleEngine:
             return image.contiguous(memory_format=torch.channels_last)
         return image
 
-    def features(self, image: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
-        """Features for the loss (with autograd). image: (1, 3, H, W) 0..1."""
+    def features(self, image: torch.Tensor, layers: Sequence[str],
+                 check: Callable[[], None] | None = None) -> dict[str, torch.Tensor]:
+        """Features for the loss (with autograd). image: (1, 3, H, W) 0..1. ``check``: see
+        :meth:`..vgg.VGG19Features.forward` (called between layers, forward and backward; may raise)."""
         model = self.model_for(max(layers, key=lambda n: LAYER_INDEX[n]))
-        return model(self._prep(image), layers)
+        return model(self._prep(image), layers, check)
 
     def _cached(self, key: tuple, compute: Callable[[], dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
         """The entry for ``key``, computed (and the least recently used one dropped) on a miss. Thread-safe:

@@ -263,20 +263,18 @@ class StyleTransfer:
     ) -> tuple[torch.Tensor, Losses]:
         """The weighted loss of ``x`` ((1, 3, h, w) 0..1) and its terms.
 
-        ``interrupt``: checked as the backward pass reaches each loss layer (deepest first); when it says
-        so, the backward pass stops with :class:`_Interrupted` (a slider moved: this step is not wanted).
+        ``interrupt``: checked after every VGG layer of the forward pass and as the backward pass reaches
+        every layer; when it says so, the evaluation stops with :class:`_Interrupted` (a slider moved:
+        this step is not wanted), within about one layer's time.
         """
         p = self.preset
-        feats = self.engine.features(x, p.layers)
-        if interrupt is not None and x.requires_grad:
-            def check(grad: torch.Tensor) -> torch.Tensor:
+        check = None
+        if interrupt is not None:
+            def check() -> None:
                 if interrupt():
                     raise _Interrupted
-                return grad
 
-            for value in feats.values():
-                if value.requires_grad:
-                    value.register_hook(check)
+        feats = self.engine.features(x, p.layers, check)
         c = sum(content_loss(feats[layer], content_t[layer]) / content_norm(content_t[layer], p)
                 for layer in p.content_layers)
         s = sum(
