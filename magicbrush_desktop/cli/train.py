@@ -14,7 +14,7 @@ from ..core.defaults import DISCRIMINATOR_NAMES as DISCRIMINATORS, GENERATOR_NAM
 from .common import add_device_option, run_with_progress
 
 if TYPE_CHECKING:
-    from ..core.train import TrainConfig
+    from ..core.train_config import TrainConfig
 
 # Parser option -> TrainConfig field, where the names differ.
 _FIELD_OF = {"gan_loss": "gan_mode", "save_every": "save_every_minutes"}
@@ -43,8 +43,8 @@ def _finite(text: str) -> float:
 
 class _FromTrainConfig:
     """Stands in for ``TrainConfig``'s defaults while the parser is built: every option defaults to None and
-    :func:`config_from_args` fills it from ``TrainConfig``. Importing ``core.train`` means importing torch,
-    which would make ``--help`` and every usage error take seconds."""
+    :func:`config_from_args` fills it from ``TrainConfig``, and an option left at None is one the user did
+    not give (so a resumed run keeps its own value)."""
 
     def __getattr__(self, name: str) -> None:
         return None
@@ -86,7 +86,7 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
 
 
 def config_from_args(args: argparse.Namespace, data_dir: Path, run_dir: Path) -> TrainConfig:
-    from ..core.train import TrainConfig
+    from ..core.train_config import TrainConfig  # torch-free, like the rest of the parser's imports
 
     defaults = TrainConfig(data_dir="", run_dir="")
     if not hasattr(args, "explicit_fields"):

@@ -43,14 +43,13 @@ def build_process(
         raise MagicBrushError("choose colorize, stylize or both")
     if colorize is not None and colorize[0] is None:
         raise MagicBrushError("no colorization model is installed")
-    settings = style
     # Loaded on the first photo that needs them and kept for the rest of the batch.
     load_colorizer = lazy_colorizer(colorize[0], colorize[1]) if colorize is not None else None
     style_images: list[np.ndarray] = []
 
     def load_styles() -> list[np.ndarray]:
-        if not style_images and settings is not None:
-            style_images.extend(gallery.load(name) for name in settings.styles)
+        if not style_images and style is not None:
+            style_images.extend(gallery.load(name) for name in style.styles)
         return style_images
 
     def process(photo: Photo) -> np.ndarray | Processed:
@@ -65,7 +64,7 @@ def build_process(
             if hints is None and message:
                 note = message
             options = ColorizeOptions(load_colorizer, render_size=render, strength=strength, hints=hints)
-        rgb = run_to_end(colorize_then_stylize(photo, colorize=options, style=settings, engine=engine,
+        rgb = run_to_end(colorize_then_stylize(photo, colorize=options, style=style, engine=engine,
                                                style_images=load_styles)).result
         return Processed(rgb, note) if note else rgb
 
