@@ -96,6 +96,8 @@ def test_metrics():
     assert metrics.colourfulness(img) > 20
     assert metrics.ssim(np.zeros((1, 1, 3), np.uint8), np.zeros((1, 1, 3), np.uint8)) == 1.0
     assert metrics.selection_score(22, 0.9, 30, 40) > metrics.selection_score(22, 0.9, 10, 40)
+    # 10 points of false colour cost as much as 1 dB
+    assert metrics.selection_score(22, 0.9, 30, 40, 0.10) == pytest.approx(metrics.selection_score(21, 0.9, 30, 40))
 
 
 def test_chroma_gain_calibration_restores_saturation(tmp_path):

@@ -23,9 +23,9 @@ from .conftest import make_colour_image
 from .test_train import TINY_D, TINY_G, tiny_config
 
 LOSS_KEYS = {"D_real", "D_fake", "D", "G_GAN", "G_L1", "G"}
-VAL_KEYS = ["psnr", "ssim", "colourfulness", "colourfulness_real", "score", "chroma_gain", "psnr_calibrated",
-            "ssim_calibrated", "colourfulness_calibrated", "colourfulness_real_calibrated", "score_calibrated",
-            "epoch"]
+VAL_KEYS = ["psnr", "ssim", "colourfulness", "colourfulness_real", "false_colour", "score", "chroma_gain",
+            "psnr_calibrated", "ssim_calibrated", "colourfulness_calibrated", "colourfulness_real_calibrated",
+            "false_colour_calibrated", "score_calibrated", "epoch"]
 TRAIN_KEYS = ["kind", "epoch", "step", "D_real", "D_fake", "D", "G_GAN", "G_L1", "G", "images_per_second"]
 
 
@@ -141,6 +141,21 @@ def test_crop_calibration_finds_the_missing_saturation(share, expected):
     assert figures["calibrated"]["score"] > figures["raw"]["score"]
     assert figures["raw"]["colourfulness"] < figures["calibrated"]["colourfulness"]
     assert figures["calibrated"]["colourfulness"] == pytest.approx(figures["raw"]["colourfulness_real"], rel=0.1)
+
+
+def test_crop_calibration_does_not_buy_colourfulness_with_false_colour():
+    """A gain that makes a grey crop clearly coloured (C*ab > 15) costs score: the fit stops below it,
+    although more chroma would still bring the coloured crops closer to their truth."""
+    truths = _flat_colour_crops([(200, 120, 60), (60, 140, 200), (128, 128, 128)])
+    l, ab = lab_batch(truths)
+    torch.manual_seed(0)
+    pred = ab * 0.5 + 0.03 * torch.randn_like(ab)  # imperfect: no gain makes a crop exact (PSNR would cap)
+    pred[2] = color.normalize_ab(torch.tensor([10.0, 0.0])).view(2, 1, 1)  # the grey crop painted C*ab = 10
+    gain, figures = fit_chroma_gain_on_crops(l, pred, truths)
+    assert figures["raw"]["false_colour"] == 0.0
+    assert figures["calibrated"]["false_colour"] == 0.0
+    assert 10.0 * gain <= 15.5  # the grey crop stays under the false-colour bar
+    assert gain > 1.0  # the coloured crops still got more saturation
 
 
 def test_pipeline_calibration_scores_gains_above_two(tmp_path):

@@ -182,7 +182,7 @@ def run(args: argparse.Namespace) -> int:
             bar.set_postfix_str(_fmt(event.values, ("D", "G_GAN", "G_L1")), refresh=False)
         elif isinstance(event, Metrics) and event.kind == "val":
             tqdm.write(f"epoch {int(event.values['epoch'])}: " + _fmt(
-                event.values, ("psnr", "ssim", "colourfulness", "colourfulness_real", "score")))
+                event.values, ("psnr", "ssim", "colourfulness", "colourfulness_real", "false_colour", "score")))
 
     # The bar appears with the first counted step, at the step a resumed run starts from.
     outcome = run_with_progress(job, unit="step", describe=True, on_event=on_event)

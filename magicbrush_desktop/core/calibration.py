@@ -44,16 +44,23 @@ _CHUNK = 32
 
 
 def _mean_metrics(pairs: list[tuple[np.ndarray, np.ndarray]]) -> dict[str, float]:
+    """Means over (result, original) pairs; ``false_colour`` is the mean share over the pairs whose
+    original has neutral pixels (as ``magicbrush evaluate`` reports it), 0 when none has."""
     values = {"psnr": 0.0, "ssim": 0.0, "colourfulness": 0.0, "colourfulness_real": 0.0}
+    shares = []
     for out, truth in pairs:
         values["psnr"] += M.psnr(out, truth)
         values["ssim"] += M.ssim(out, truth)
         values["colourfulness"] += M.colourfulness(out)
         values["colourfulness_real"] += M.colourfulness(truth)
+        neutral, painted = M.false_colour_counts(out, truth)
+        if neutral:
+            shares.append(painted / neutral)
     n = max(len(pairs), 1)
     values = {k: v / n for k, v in values.items()}
+    values["false_colour"] = float(np.mean(shares)) if shares else 0.0
     values["score"] = M.selection_score(values["psnr"], values["ssim"], values["colourfulness"],
-                                        values["colourfulness_real"])
+                                        values["colourfulness_real"], values["false_colour"])
     return values
 
 
@@ -66,7 +73,7 @@ def fit_chroma_gain(colorizer: "Colorizer", photos: list[Photo], render_size: in
 
     Returns:
         (gain, {"raw": metrics at gain 1, "calibrated": metrics at the chosen gain}), metrics being
-        mean psnr, ssim, colourfulness, colourfulness_real and score.
+        mean psnr, ssim, colourfulness, colourfulness_real, false_colour (share 0..1) and score.
     """
     chromas = [colorizer.predict(photo, render_size) for photo in photos]
 
@@ -97,7 +104,7 @@ def fit_chroma_gain_on_crops(l_norm: torch.Tensor, ab_pred: torch.Tensor, truths
         truths: N (H, W, 3) uint8 RGB crops (the originals).
     Returns:
         (gain, {"raw": metrics at gain 1, "calibrated": metrics at the chosen gain}), metrics being
-        mean psnr, ssim, colourfulness, colourfulness_real and score (as :func:`fit_chroma_gain`).
+        mean psnr, ssim, colourfulness, colourfulness_real, false_colour and score (as :func:`fit_chroma_gain`).
     """
     l_cpu, ab_cpu = l_norm.detach().float().cpu(), ab_pred.detach().float().cpu()
 

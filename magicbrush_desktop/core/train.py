@@ -92,7 +92,8 @@ def validate(generator: torch.nn.Module, val: ImageSet | ValidationSet, size: in
     chroma gain is then fitted on those same predictions (:func:`.calibration.fit_chroma_gain_on_crops`),
     so the calibrated figures are the raw ones' own crops at the gain.
 
-    Returns ({psnr, ssim, colourfulness, colourfulness_real, score} over centre crops at training size,
+    Returns ({psnr, ssim, colourfulness, colourfulness_real, false_colour (share 0..1), score} over centre
+    crops at training size,
     ``chroma_gain``, and those figures at the gain under a ``_calibrated`` suffix}, rows of (grey |
     result at the gain | original) crops).
     """

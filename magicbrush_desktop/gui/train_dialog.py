@@ -543,7 +543,8 @@ class TrainDialog(QDialog):
             self.status.setText(
                 f"epoch {int(event.values.get('epoch', 0))}: PSNR {event.values.get('psnr', 0):.2f} dB, "
                 f"SSIM {event.values.get('ssim', 0):.3f}, colourfulness {event.values.get('colourfulness', 0):.1f}"
-                f" (photos {event.values.get('colourfulness_real', 0):.1f})"
+                f" (photos {event.values.get('colourfulness_real', 0):.1f}), false colour "
+                f"{100 * event.values.get('false_colour', 0):.1f} %"
             )
 
     def _on_preview(self, event: Preview) -> None:
