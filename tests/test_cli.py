@@ -78,6 +78,29 @@ def test_bad_option_values(capsys):
     assert "strength" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command", ["colorize", "stylize", "evaluate", "train"])
+def test_device_option_takes_a_gpu_number(command, capsys, monkeypatch):
+    """--device takes cuda:N (as the library does), and a wrong name is a usage error that lists the forms."""
+    from magicbrush_desktop.cli import build_parser
+
+    parser = build_parser()
+    extra = {"colorize": ["x.jpg", "-o", "o"], "stylize": ["x.jpg", "--style", "comic", "-o", "o.png"],
+             "evaluate": ["folder"], "train": ["folder", "--out", "run"]}[command]
+    assert parser.parse_args([command, *extra, "--device", "CUDA:1"]).device == "cuda:1"
+    assert parser.parse_args([command, *extra]).device == "auto"
+    with pytest.raises(SystemExit):
+        parser.parse_args([command, *extra, "--device", "gpu"])
+    err = capsys.readouterr().err
+    assert "'gpu' is not a device" in err and "cuda:N" in err
+
+
+def test_cuda_number_on_a_cpu_machine_is_one_readable_line(tmp_path, tiny_model, capsys, monkeypatch):
+    monkeypatch.setattr("magicbrush_desktop.core.devices.cuda_available", lambda: False)
+    assert main(["colorize", "--sample", "-o", str(tmp_path / "o"), "--device", "cuda:1"]) == 1
+    err = capsys.readouterr().err
+    assert "no CUDA GPU" in err and "Traceback" not in err
+
+
 def test_train_evaluate_and_models(tmp_path, colour_folder, capsys):
     run = tmp_path / "run"
     code = main(["train", str(colour_folder), "--out", str(run), "--epochs", "1", "--image-size", "32",

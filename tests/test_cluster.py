@@ -138,3 +138,13 @@ def test_ray_batch_refuses_bad_worker_count(ray_cluster, photo_tree, tmp_path, c
     rc = main(["colorize", str(photo_tree), "-o", str(tmp_path / "out"), "-r", "--engine", "ray", "--workers", "0"])
     assert rc == 1
     assert "--workers must be at least 1" in capsys.readouterr().err
+
+
+def test_ray_batch_refuses_a_gpu_number(photo_tree, tmp_path, capsys):
+    """Ray gives each worker one GPU of its own; a fixed GPU number would put every worker on it."""
+    pytest.importorskip("ray")
+    rc = main(["colorize", str(photo_tree), "-o", str(tmp_path / "out"), "-r", "--engine", "ray",
+               "--device", "cuda:1"])
+    assert rc == 1
+    assert "use --device cuda" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

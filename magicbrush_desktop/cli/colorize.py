@@ -78,6 +78,10 @@ def run(args: argparse.Namespace) -> int:
         from ..core.cluster import import_ray
 
         import_ray()  # before any work: says how to install Ray when it is missing
+        if args.device.startswith("cuda:"):
+            # Ray hands each worker its own GPU (num_gpus=1), visible to it as its only one.
+            raise MagicBrushError(f"with --engine ray, Ray gives each worker a GPU of its own: use --device cuda, "
+                                  f"not {args.device}")
     items = plan_batch(sources, args.out, recursive=args.recursive, fmt=args.format)
     if getattr(args, "engine", "local") == "ray":
         return _run_ray(args, items)

@@ -4,6 +4,7 @@ common options."""
 from __future__ import annotations
 
 import argparse
+import re
 import signal
 import sys
 from contextlib import contextmanager, nullcontext
@@ -65,9 +66,19 @@ def graceful_interrupt() -> Iterator[StopRequest]:
             signal.signal(signal.SIGTERM, previous_term)
 
 
+def device_arg(text: str) -> str:
+    """argparse type for --device: auto, cpu, cuda or cuda:N (checked against the machine later, by
+    :func:`..core.devices.resolve_device`, so parsing needs no torch)."""
+    name = text.strip().lower()
+    if name in DEVICE_CHOICES or re.fullmatch(r"cuda:\d+", name):
+        return name
+    raise argparse.ArgumentTypeError(f"'{text}' is not a device (use auto, cpu, cuda or cuda:N, e.g. cuda:1)")
+
+
 def add_device_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto",
-                        help="where to compute: auto uses CUDA when present (default: auto)")
+    parser.add_argument("--device", type=device_arg, default="auto", metavar="{auto,cpu,cuda,cuda:N}",
+                        help="where to compute: auto uses the first CUDA GPU when present, cuda:N picks "
+                             "GPU N (default: auto)")
 
 
 @dataclass(frozen=True)
