@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from magicbrush_desktop.cli import main
+from magicbrush_desktop.core.checkpoint import load_checkpoint
 from magicbrush_desktop.core.imageio import read_photo
 
 from .conftest import REPO, make_colour_image
@@ -116,7 +117,15 @@ def test_train_evaluate_and_models(tmp_path, colour_folder, capsys):
     assert main(["models", "install", str(run / "best.pt"), "--name", "my-family"]) == 0
     capsys.readouterr()
     assert main(["models", "list"]) == 0
-    assert "my-family" in capsys.readouterr().out
+    (line,) = [row for row in capsys.readouterr().out.splitlines() if "my-family" in row]
+    # The installed model shows its run's figures at its own chroma gain (what it gives users).
+    best = load_checkpoint(run / "best.pt")["metrics"]
+    assert f"PSNR {best['psnr_calibrated']:.2f}" in line and f"SSIM {best['ssim_calibrated']:.3f}" in line
+    from magicbrush_desktop.core.models import list_models
+
+    (mine,) = [m for m in list_models() if m.name == "my-family"]
+    assert mine.description.startswith(f"Trained by you on {colour_folder.name}, 1 epoch(s) at 32 px")
+    assert mine.licence.startswith("yours") and mine.metrics["epoch"] == 1
     # Resume after a finished run with more epochs continues from the saved state.
     assert main(["train", str(colour_folder), "--out", str(run), "--epochs", "2", "--resume"]) == 0
 

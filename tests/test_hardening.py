@@ -376,8 +376,9 @@ def test_models_install_full_disk_leaves_no_part(tmp_path, monkeypatch, capsys):
     monkeypatch.undo()
     monkeypatch.setenv("MAGICBRUSH_HOME", str(folder.parents[1]))
     (folder / ".family.pt.abcdefgh.part").write_bytes(b"half")
+    (folder / ".family.json.abcdefgh.part").write_bytes(b"{")
     assert main(["models", "install", str(good), "--name", "family"]) == 0
-    assert sorted(p.name for p in folder.iterdir()) == ["family.pt"]
+    assert sorted(p.name for p in folder.iterdir()) == ["family.json", "family.pt"]  # the model and its figures
 
 
 # --- 3. train never replaces an earlier run's models silently ------------------------------------

@@ -23,6 +23,10 @@ from .paths import bundled_models_dir, user_models_dir
 
 MODEL_SUFFIX = ".pt"
 MANIFEST = "manifest.json"
+# The terms of a model a user trained (recorded in its sidecar).
+TRAINED_LICENCE = "yours: trained on your own photos (a pretrained encoder's ImageNet terms may apply)"
+# Validation figures shown for a model: the run's figures at the model's own chroma gain (what users get).
+_SHOWN_FIGURES = ("psnr", "ssim", "colourfulness", "colourfulness_real", "false_colour", "score")
 
 
 @dataclass
@@ -67,13 +71,62 @@ def shipped_names() -> set[str]:
     return {entry["name"] for entry in read_manifest().get("models", []) if "name" in entry}
 
 
+def model_sidecar_path(model_path: Path) -> Path:
+    """``NAME.json`` beside ``NAME.pt``: an installed model's description, licence and figures."""
+    return Path(model_path).with_suffix(".json")
+
+
+def read_model_sidecar(model_path: Path) -> dict[str, Any]:
+    """The sidecar's {"description", "licence", "metrics"}, or {} when there is none or it is unreadable."""
+    try:
+        data = json.loads(model_sidecar_path(model_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def write_model_sidecar(model_path: Path, metrics: dict[str, Any], description: str = "",
+                        licence: str = TRAINED_LICENCE) -> Path:
+    """Record a model's validation figures next to it (numbers and short texts only), atomically, so the
+    model picker and ``models list`` show them without loading the checkpoint (and without torch)."""
+    keep = {k: v for k, v in (metrics or {}).items() if isinstance(v, (int, float, str)) and not isinstance(v, bool)}
+    path = model_sidecar_path(model_path)
+    text = json.dumps({"description": description, "licence": licence, "metrics": keep}, indent=1)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def shown_figures(metrics: dict[str, Any]) -> dict[str, Any]:
+    """A training run's best-epoch metrics as a model shows them: the figures at the run's fitted chroma
+    gain (``psnr_calibrated`` ...) where it has them, since the model applies that gain, plus the epoch."""
+    shown = {k: metrics[f"{k}_calibrated"] if f"{k}_calibrated" in metrics else metrics[k]
+             for k in _SHOWN_FIGURES if k in metrics or f"{k}_calibrated" in metrics}
+    for key in ("epoch", "chroma_gain"):
+        if key in metrics:
+            shown[key] = metrics[key]
+    return shown
+
+
 def _found_files() -> list[ModelInfo]:
     found: list[ModelInfo] = []
     for origin, folders in (("env", _env_dirs()), ("user", [user_models_dir()])):
         for folder in folders:
             try:
-                if folder.is_dir():
-                    found += [ModelInfo(p.stem, p, origin) for p in sorted(folder.glob(f"*{MODEL_SUFFIX}"))]
+                if not folder.is_dir():
+                    continue
+                for p in sorted(folder.glob(f"*{MODEL_SUFFIX}")):
+                    extra = read_model_sidecar(p)
+                    metrics = extra.get("metrics")
+                    found.append(ModelInfo(p.stem, p, origin, str(extra.get("description", "")),
+                                           metrics if isinstance(metrics, dict) else {},
+                                           licence=str(extra.get("licence", ""))))
             except OSError:  # an unreadable folder offers no models; it is not an error
                 continue
     return found
@@ -146,8 +199,9 @@ def user_model_path(name: str) -> Path:
     return user_models_dir() / f"{safe_model_name(name)}{MODEL_SUFFIX}"
 
 
-def install_trained_model(checkpoint_path: Path, name: str, *, force: bool = False) -> Path:
-    """Copy a finished training's checkpoint into the user's models folder under ``name``.
+def install_trained_model(checkpoint_path: Path, name: str, *, force: bool = False, description: str = "") -> Path:
+    """Copy a finished training's checkpoint into the user's models folder under ``name``, with a sidecar
+    (``NAME.json``) of its validation figures and ``description`` (default: what it was trained on).
 
     The file is checked first: a readable Magic Brush colorizer whose architecture builds and runs on a
     tiny input. The copy is atomic (a hidden ``.NAME.pt.XXXXXXXX.part``, removed on any failure).
@@ -164,7 +218,8 @@ def install_trained_model(checkpoint_path: Path, name: str, *, force: bool = Fal
     if safe in shipped_names():
         raise ModelError(f"'{safe}' is the name of a model shipped with Magic Brush; choose another name")
     source = Path(checkpoint_path)
-    validate_model(load_checkpoint(source), source.name)
+    ckpt = load_checkpoint(source)
+    validate_model(ckpt, source.name)
     folder = user_models_dir()
     target = folder / f"{safe}{MODEL_SUFFIX}"
     if target.exists() and not force:
@@ -175,7 +230,7 @@ def install_trained_model(checkpoint_path: Path, name: str, *, force: bool = Fal
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ModelError(f"cannot install into your models folder: {write_error(exc, folder)}") from exc
-    remove_stale_parts(folder, {target.name})
+    remove_stale_parts(folder, {target.name, model_sidecar_path(target).name})
     tmp: Path | None = None
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
@@ -194,4 +249,23 @@ def install_trained_model(checkpoint_path: Path, name: str, *, force: bool = Fal
         if tmp is not None:
             tmp.unlink(missing_ok=True)
         raise
+    metrics = dict(ckpt.get("metrics") or {})
+    if "epoch" not in metrics and isinstance(ckpt.get("epoch"), int):
+        metrics["epoch"] = ckpt["epoch"]
+    try:
+        write_model_sidecar(target, shown_figures(metrics), description or _trained_on(ckpt))
+    except OSError:
+        pass  # the model works without its figures; the picker then says none were recorded
     return target
+
+
+def _trained_on(ckpt: dict[str, Any]) -> str:
+    """ "Trained by you on family, 4 epoch(s) at 128 px" from a checkpoint's training config."""
+    config = ckpt.get("config") if isinstance(ckpt.get("config"), dict) else {}
+    folder = Path(str(config.get("data_dir", ""))).name or "your photos"
+    parts = [f"Trained by you on {folder}"]
+    if isinstance(config.get("epochs"), int):
+        parts.append(f"{config['epochs']} epoch(s)")
+    if isinstance(config.get("image_size"), int):
+        parts[-1] += f" at {config['image_size']} px"
+    return ", ".join(parts)

@@ -46,7 +46,6 @@ from ..core.paths import user_data_dir, user_models_dir
 from ..core.train_config import TrainConfig
 from .imaging import to_pixmap
 from .job_status import EtaClock, format_eta
-from .model_info import write_sidecar
 from .worker import FINISHED, Job
 
 LOSS_SERIES = ("D_real", "D_fake", "G_GAN", "G_L1")
@@ -569,10 +568,10 @@ class TrainDialog(QDialog):
             try:
                 force = {"force": True} if self._replace_ok and "force" in inspect.signature(
                     install_trained_model).parameters else {}
-                self.installed_path = install_trained_model(self.result_path, self.name.text().strip(), **force)
-                write_sidecar(self.installed_path, self.best_metrics,
-                              f"Trained by you on {Path(self.folder.text().strip()).name or 'your photos'}, "
-                              f"{self.epochs.value()} epoch(s) at {self.image_size.value()} px")
+                self.installed_path = install_trained_model(
+                    self.result_path, self.name.text().strip(), **force,
+                    description=f"Trained by you on {Path(self.folder.text().strip()).name or 'your photos'}, "
+                                f"{self.epochs.value()} epoch(s) at {self.image_size.value()} px")
             except (MagicBrushError, OSError) as exc:
                 self._error("Could not install the model", str(exc))
             else:

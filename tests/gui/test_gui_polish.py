@@ -122,14 +122,14 @@ def test_installed_model_is_listed_not_selected_with_figures_and_licence(make_wi
     from PySide6.QtCore import Qt
 
     from magicbrush_desktop.gui.gallery import StyleGallery  # noqa: F401 (the window imports it too)
-    from magicbrush_desktop.gui.model_info import write_sidecar
+    from magicbrush_desktop.core.models import write_model_sidecar
 
     from .gui_support import install_tiny_model
 
     w = make_window()
     w.open_train_dialog()
     path = install_tiny_model(tiny_model, "my-colorizer")
-    write_sidecar(path, {"psnr": 21.5, "ssim": 0.91, "colourfulness": 12.3, "epoch": 3})
+    write_model_sidecar(path, {"psnr": 21.5, "ssim": 0.91, "colourfulness": 12.3, "epoch": 3})
     w.train_dialog.model_installed.emit("my-colorizer")
     combo = w.colorize_panel.model_combo
     assert w.colorize_panel.model_name() == "tiny"  # the model in use stays selected
