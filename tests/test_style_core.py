@@ -169,6 +169,12 @@ def test_gallery_lists_looks_with_thumbnails_and_loads_by_name(tmp_path):
     assert {"look:comic", "look:watercolour", "look:stained-glass", "look:pencil", "look:cubist"} <= set(keys)
     thumb = gallery.find("comic").thumbnail_path()
     assert thumb.is_file() and thumb.stat().st_size > 100
+    # The comic look was redrawn (revision 2): a thumbnail cached from the first drawing is not reused.
+    assert thumb.name == "look-comic-r2.png"
+    stale = thumb.with_name("look-comic.png")
+    stale.write_bytes(b"the old drawing")
+    assert gallery.find("comic").thumbnail_path() == thumb
+    assert gallery.find("pencil").thumbnail_path().name == "look-pencil.png"
     assert load_style("mosaic", gallery).shape == (512, 512, 3)
     with pytest.raises(PhotoError, match="neither an image file nor a gallery style"):
         load_style("no-such-style", gallery)

@@ -82,12 +82,15 @@ class StyleEntry:
         """A PNG thumbnail (made on first use for looks and pack paintings)."""
         if self.thumb is not None and self.thumb.is_file():
             return self.thumb
-        target = self.thumb or user_cache_dir() / "style-thumbs" / f"{self.key.replace(':', '-')}.png"
+        look = LOOKS[self.key.split(":", 1)[1]] if self.kind == "look" else None
+        # A look's revision is in the name: a redrawn look gets a new thumbnail, not last version's.
+        suffix = f"-r{look.revision}" if look is not None and look.revision > 1 else ""
+        target = self.thumb or user_cache_dir() / "style-thumbs" / f"{self.key.replace(':', '-')}{suffix}.png"
         if not target.is_file():
             target.parent.mkdir(parents=True, exist_ok=True)
             # Looks are drawn straight at thumbnail size: rendering them at full size first costs
             # seconds each, at the app's first start.
-            rgb = LOOKS[self.key.split(":", 1)[1]].generate(THUMB_SIZE) if self.kind == "look" else self.image()
+            rgb = look.generate(THUMB_SIZE) if look is not None else self.image()
             _write_png(target, make_thumbnail(rgb))
         return target
 
