@@ -15,6 +15,15 @@ def _open(w, qtbot, tmp_path):
     w.tabs.setCurrentWidget(w.style_panel)
 
 
+def _finished_run(w, qtbot, tmp_path, steps: int) -> None:
+    """Open the test photo and run the style transfer ``steps`` steps to the end."""
+    _open(w, qtbot, tmp_path)
+    w.style_panel.steps.setValue(steps)
+    with qtbot.waitSignal(w.step_changed, timeout=60_000):
+        w.run_style()
+    wait_idle(qtbot, w)
+
+
 def test_gallery_lists_and_imports_by_drop(make_window, tmp_path):
     w = make_window()
     panel = w.style_panel
@@ -105,11 +114,7 @@ def test_start_over_during_a_run_goes_back_to_the_photo_in_the_same_job(make_win
 
 def test_with_live_off_a_slider_after_a_run_starts_nothing(make_window, qtbot, tmp_path):
     w = make_window()
-    _open(w, qtbot, tmp_path)
-    w.style_panel.steps.setValue(4)
-    with qtbot.waitSignal(w.step_changed, timeout=60_000):
-        w.run_style()
-    wait_idle(qtbot, w)
+    _finished_run(w, qtbot, tmp_path, steps=4)
     w.style_panel.live.setChecked(False)
     steps = w.style.session.steps_done
     w.style_panel.content_weight.set_value(20.0)
@@ -119,11 +124,7 @@ def test_with_live_off_a_slider_after_a_run_starts_nothing(make_window, qtbot, t
 
 def test_slider_after_a_finished_run_warm_restarts(make_window, qtbot, tmp_path):
     w = make_window()
-    _open(w, qtbot, tmp_path)
-    w.style_panel.steps.setValue(8)
-    with qtbot.waitSignal(w.step_changed, timeout=60_000):
-        w.run_style()
-    wait_idle(qtbot, w)
+    _finished_run(w, qtbot, tmp_path, steps=8)
     done = w.style.session.steps_done
     session = w.style.session
     assert w.style_panel.live.isChecked()  # Live is on by default
