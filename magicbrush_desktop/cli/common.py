@@ -4,14 +4,13 @@ common options."""
 from __future__ import annotations
 
 import argparse
-import re
 import signal
 import sys
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, TextIO
 
-from ..core.defaults import DEVICE_CHOICES, MAX_RENDER_SIZE, MIN_RENDER_SIZE
+from ..core.defaults import CUDA_INDEX, DEVICE_CHOICES, MAX_RENDER_SIZE, MIN_RENDER_SIZE
 
 if TYPE_CHECKING:  # numpy (events) and tqdm are imported when a job runs: --help must stay light
     from tqdm import tqdm
@@ -70,7 +69,7 @@ def device_arg(text: str) -> str:
     """argparse type for --device: auto, cpu, cuda or cuda:N (checked against the machine later, by
     :func:`..core.devices.resolve_device`, so parsing needs no torch)."""
     name = text.strip().lower()
-    if name in DEVICE_CHOICES or re.fullmatch(r"cuda:\d+", name):
+    if name in DEVICE_CHOICES or CUDA_INDEX.match(name):
         return name
     raise argparse.ArgumentTypeError(f"'{text}' is not a device (use auto, cpu, cuda or cuda:N, e.g. cuda:1)")
 

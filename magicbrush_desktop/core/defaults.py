@@ -8,7 +8,11 @@ A test keeps it so: building the CLI parser imports neither torch nor numpy.
 
 from __future__ import annotations
 
+import re
+
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
+# A numbered GPU, "cuda:N", besides the choices above (the group is N).
+CUDA_INDEX = re.compile(r"^cuda:(\d+)$")
 
 # Colorizer render size (longest side, px); chosen by measurement on the held-out benchmark.
 DEFAULT_RENDER_SIZE = 256

@@ -7,14 +7,12 @@ unusable choice gets the same readable refusal.
 
 from __future__ import annotations
 
-import re
 
 import torch
 
-from .defaults import DEVICE_CHOICES  # noqa: F401 - re-exported
+from .defaults import CUDA_INDEX, DEVICE_CHOICES  # noqa: F401 - DEVICE_CHOICES re-exported
 from .errors import MagicBrushError
 
-_CUDA_INDEX = re.compile(r"^cuda:(\d+)$")
 
 
 def cuda_available() -> bool:
@@ -46,7 +44,7 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
         return torch.device("cuda" if cuda_available() else "cpu")
     if name == "cpu":
         return torch.device("cpu")
-    match = _CUDA_INDEX.match(name)
+    match = CUDA_INDEX.match(name)
     if name != "cuda" and match is None:
         raise MagicBrushError(f"unknown device '{device}' (use auto, cpu, cuda or cuda:N)")
     if not cuda_available():

@@ -197,7 +197,6 @@ class TrainDialog(QDialog):
         self.job: Job | None = None
         self.result_path: Path | None = None
         self.installed_path: Path | None = None
-        self.best_metrics: dict[str, Any] = {}
         self.estimate_seconds: float | None = None
         # Extra TrainConfig fields (e.g. generator_kwargs for a tiny network); not shown in the form.
         self.extra_config: dict[str, Any] = {}
@@ -557,7 +556,6 @@ class TrainDialog(QDialog):
 
     def _on_finished(self, event: Finished) -> None:
         self.result_path = Path(event.result)
-        self.best_metrics = dict((event.summary or {}).get("best", {}))
 
     def _on_ended(self, outcome: str) -> None:
         if self.job is not None:
