@@ -121,6 +121,7 @@ def test_train_evaluate_and_models(tmp_path, colour_folder, capsys):
     # The installed model shows its run's figures at its own chroma gain (what it gives users).
     best = load_checkpoint(run / "best.pt")["metrics"]
     assert f"PSNR {best['psnr_calibrated']:.2f}" in line and f"SSIM {best['ssim_calibrated']:.3f}" in line
+    assert f"false colour {100 * best['false_colour_calibrated']:.1f} %" in line  # the blotch figure too
     from magicbrush_desktop.core.models import list_models
 
     (mine,) = [m for m in list_models() if m.name == "my-family"]

@@ -28,7 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run_list(args: argparse.Namespace) -> int:
     from ..core import vgg
-    from ..core.models import default_model_name, list_models
+    from ..core.models import default_model_name, figures_text, list_models
 
     default = default_model_name()
     models = list_models()
@@ -37,10 +37,7 @@ def run_list(args: argparse.Namespace) -> int:
         return 1
     for m in models:
         mark = "*" if m.name == default else " "
-        figures = ""
-        if m.metrics:
-            figures = "  PSNR {psnr:.2f} SSIM {ssim:.3f} colourfulness {colourfulness:.1f}".format(
-                **{k: m.metrics.get(k, float("nan")) for k in ("psnr", "ssim", "colourfulness")})
+        figures = f"  {figures_text(m.metrics)}" if m.metrics else ""
         print(f"{mark} {m.name:32} {m.origin:8} {m.path}{figures}")
     from ..core.models import shadowing_files
 

@@ -114,6 +114,29 @@ def shown_figures(metrics: dict[str, Any]) -> dict[str, Any]:
     return shown
 
 
+def figures_text(metrics: dict[str, Any]) -> str:
+    """ "PSNR 22.76 dB · SSIM 0.933 · colourfulness 29.8 · false colour 13.1 % (BSDS500 test (200 photos))"
+    or a plain no: what ``models list``, the model picker and About say about a model's figures.
+
+    ``false_colour`` is a share 0..1 (:func:`.metrics.false_colour`), shown in per cent.
+    """
+    def number(key: str) -> float | None:
+        value = metrics.get(key)
+        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+    parts = []
+    for key, fmt in (("psnr", "PSNR {:.2f} dB"), ("ssim", "SSIM {:.3f}"), ("colourfulness", "colourfulness {:.1f}")):
+        if (value := number(key)) is not None:
+            parts.append(fmt.format(value))
+    if (share := number("false_colour")) is not None:
+        parts.append(f"false colour {100 * share:.1f} %")
+    if not parts:
+        return "no validation figures recorded"
+    text = " \u00b7 ".join(parts)
+    where = metrics.get("set") or (f"epoch {int(metrics['epoch'])} validation" if "epoch" in metrics else "")
+    return f"{text} ({where})" if where else text
+
+
 def _found_files() -> list[ModelInfo]:
     found: list[ModelInfo] = []
     for origin, folders in (("env", _env_dirs()), ("user", [user_models_dir()])):
