@@ -17,7 +17,7 @@ from magicbrush_desktop.core.dataset import lab_batch
 from magicbrush_desktop.core.events import Metrics, Progress
 from magicbrush_desktop.core.losses import GANLoss
 from magicbrush_desktop.core.networks import build_discriminator, build_generator
-from magicbrush_desktop.core.train import gan_step, train
+from magicbrush_desktop.core.train import gan_step, prefetched, train
 
 from .conftest import make_colour_image
 from .test_train import TINY_D, TINY_G, tiny_config
@@ -178,3 +178,35 @@ def test_pipeline_calibration_scores_gains_above_two(tmp_path):
 
     gain, _ = fit_chroma_gain(Colorizer(FortyPercent(), {}, torch.device("cpu")), photos, 64)
     assert gain >= 2.3
+
+
+def test_crop_calibration_on_threads_scores_as_on_one(monkeypatch):
+    """The gains are scored on threads (every epoch waits for the fit): the same figures as one by one."""
+    import magicbrush_desktop.core.calibration as calibration
+
+    rng = np.random.default_rng(3)
+    truths = [rng.integers(0, 256, (24, 24, 3), dtype=np.uint8) for _ in range(6)]
+    l, ab = lab_batch(truths)
+    pred = ab * 0.6 + 0.05 * torch.from_numpy(rng.standard_normal(ab.shape).astype(np.float32))
+    threaded = fit_chroma_gain_on_crops(l, pred, truths)
+    monkeypatch.setattr(calibration.os, "cpu_count", lambda: 1)
+    assert fit_chroma_gain_on_crops(l, pred, truths) == threaded
+
+
+def test_prefetched_keeps_order_stops_early_and_passes_errors():
+    made: list[int] = []
+
+    def make(i: int) -> int:
+        made.append(i)
+        if i == 7:
+            raise ValueError("bad batch 7")
+        return i * i
+
+    assert list(prefetched(make, range(5), workers=3, ahead=4)) == [0, 1, 4, 9, 16]
+    made.clear()
+    batches = prefetched(make, range(100), workers=1, ahead=2)
+    assert [next(batches) for _ in range(3)] == [0, 1, 4]
+    batches.close()  # a stopped run: nothing beyond what was already asked ahead is prepared
+    assert max(made) <= 3 + 2
+    with pytest.raises(ValueError, match="bad batch 7"):
+        list(prefetched(make, range(5, 10), workers=2, ahead=2))

@@ -13,12 +13,16 @@ calibrated chroma gain, on centre crops prepared once per run (:class:`Validatio
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import math
+import os
 import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 import numpy as np
 import torch
@@ -38,6 +42,10 @@ from .limits import check_train_memory, check_train_numbers
 from .losses import GANLoss, l1_loss
 from .networks import build_discriminator, build_generator
 from .train_config import TrainConfig  # noqa: F401 - train(config: TrainConfig) is this module's API
+
+T = TypeVar("T")
+# What batches prepared in advance may hold at once.
+_PREFETCH_BYTES = 256 * 1024 * 1024
 
 
 def _grid(rows: list[np.ndarray]) -> np.ndarray:
@@ -117,6 +125,24 @@ def validate(generator: torch.nn.Module, val: ImageSet | ValidationSet, size: in
     boosted = lab_tensor_to_rgb(l_all[:shown], pred_all[:shown] * gain)
     samples = [[greys[i], boosted[i], crops[i]] for i in range(shown)]
     return result, samples
+
+
+def prefetched(make: Callable[[int], T], indices: range, *, workers: int = 1, ahead: int = 2) -> Iterator[T]:
+    """``make(i)`` for each of ``indices``, in order, with up to ``ahead`` of them computed in advance on
+    ``workers`` threads. Closing the iterator cancels what has not started and waits for what has."""
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="magicbrush-batches") as pool:
+        todo = iter(indices)
+        pending = deque(pool.submit(make, i) for i in itertools.islice(todo, max(1, ahead)))
+        try:
+            while pending:
+                result = pending.popleft().result()
+                nxt = next(todo, None)
+                if nxt is not None:
+                    pending.append(pool.submit(make, nxt))
+                yield result
+        finally:
+            for future in pending:
+                future.cancel()
 
 
 def gan_step(gen: torch.nn.Module, disc: torch.nn.Module, opt_g: torch.optim.Optimizer,
@@ -386,6 +412,13 @@ def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
 
     last_save = time.monotonic()
     train_seconds, images_seen = 0.0, 0  # throughput counts training steps only, not validation
+    # Batches (crops, Lab, old-photo damage) are prepared on threads while the networks train. One thread
+    # needs 1-2 ms an image (measured on a CPU core here), which on a GPU would set the pace of steps that
+    # take milliseconds. A CPU's cores are the networks', so there one thread prepares the next batch.
+    batch_workers = min(8, max(1, (os.cpu_count() or 2) - 1)) if device.type == "cuda" else 1
+    batch_bytes = rank_batch * config.image_size**2 * 3 * 4  # float32 L and ab
+    batches_ahead = max(1, min(2 * batch_workers, _PREFETCH_BYTES // batch_bytes))
+    batches: Iterator | None = None
     gen.train()
     disc.train()
     finished_all = False
@@ -393,18 +426,26 @@ def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
         while epoch < config.epochs and not (config.max_steps and global_step >= config.max_steps):
             order = distributed.shard(epoch_order(len(train_set), config.seed, epoch), ctx)
             adversarial = epoch >= config.warmup_epochs
+
+            def make_batch(b: int, order: np.ndarray = order,
+                           epoch: int = epoch) -> tuple[np.ndarray, torch.Tensor, torch.Tensor]:
+                idx = order[b * rank_batch : (b + 1) * rank_batch]
+                if len(idx) == 0:
+                    idx = order[:rank_batch]
+                # Per-batch generator seeded by position, so a resumed run sees the same crops (and the
+                # threads that prepare batches ahead cannot change them).
+                rng = np.random.default_rng([config.seed, epoch, b] + ([ctx.rank] if ctx.enabled else []))
+                crops = [random_crop_flip(train_set.images[i], config.image_size, rng) for i in idx]
+                l, ab = lab_batch(crops)
+                return (idx, *degrade_batch(l, ab, rng, config.degrade))
+
+            batches = prefetched(make_batch, range(batch_index, steps_per_epoch), workers=batch_workers,
+                                 ahead=batches_ahead)
             while batch_index < steps_per_epoch:
                 if config.max_steps and global_step >= config.max_steps:
                     break
                 step_start = time.monotonic()
-                idx = order[batch_index * rank_batch : (batch_index + 1) * rank_batch]
-                if len(idx) == 0:
-                    idx = order[:rank_batch]
-                # Per-batch generator seeded by position, so a resumed run sees the same crops.
-                rng = np.random.default_rng([config.seed, epoch, batch_index] + ([ctx.rank] if ctx.enabled else []))
-                crops = [random_crop_flip(train_set.images[i], config.image_size, rng) for i in idx]
-                l, ab = lab_batch(crops)
-                l, ab = degrade_batch(l, ab, rng, config.degrade)
+                idx, l, ab = next(batches)
                 l, ab = l.to(device), ab.to(device)
                 values = gan_step(gen, disc, opt_g, opt_d, gan_loss, l, ab, lambda_l1=config.lambda_l1,
                                   adversarial=adversarial, ctx=ctx)
@@ -419,6 +460,7 @@ def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
                 if time.monotonic() - last_save > config.save_every_minutes * 60:
                     checkpoint(run_dir / "last.pt", True, best_metrics)
                     last_save = time.monotonic()
+            batches.close()  # its threads end (a stop mid-epoch closes it in the finally below)
             if batch_index < steps_per_epoch:
                 break  # max_steps reached mid-epoch
             # --- end of epoch: validate, sample, save (under torchrun: rank 0; the others wait) ---
@@ -447,6 +489,8 @@ def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
             distributed.barrier(ctx)
         finished_all = True
     finally:
+        if batches is not None:
+            batches.close()
         if not finished_all and global_step > 0:
             # Stopped (Ctrl-C, Stop button, closed window): keep the progress for --resume.
             checkpoint(run_dir / "last.pt", True, best_metrics)
