@@ -210,3 +210,22 @@ def test_prefetched_keeps_order_stops_early_and_passes_errors():
     assert max(made) <= 3 + 2
     with pytest.raises(ValueError, match="bad batch 7"):
         list(prefetched(make, range(5, 10), workers=2, ahead=2))
+    made.clear()
+    inline = prefetched(make, range(100), workers=0)  # a CPU run: each batch made when asked for
+    assert [next(inline) for _ in range(3)] == [0, 1, 4] and made == [0, 1, 2]
+
+
+def test_batches_prepared_on_threads_train_the_same_weights(colour_folder, tmp_path, monkeypatch):
+    """A GPU run prepares batches ahead on threads; the per-batch seeds make it the same training as one
+    that makes each batch between steps (what a CPU run does), weight for weight."""
+    import magicbrush_desktop.core.train as train_module
+
+    def final_weights(run: str, workers: int) -> dict[str, torch.Tensor]:
+        monkeypatch.setattr(train_module, "_batch_workers", lambda device: workers)
+        cfg = tiny_config(colour_folder, tmp_path / run, epochs=2, degrade=0.5, seed=3)
+        list(train(cfg))
+        return load_checkpoint(tmp_path / run / "last.pt")["state_dict"]
+
+    inline, threaded = final_weights("inline", 0), final_weights("threaded", 3)
+    assert inline.keys() == threaded.keys()
+    assert all(torch.equal(inline[k], threaded[k]) for k in inline)
