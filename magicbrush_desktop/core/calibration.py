@@ -119,9 +119,9 @@ def fit_chroma_gain_on_crops(l_norm: torch.Tensor, ab_pred: torch.Tensor, truths
         return _mean_metrics(list(zip(outs, truths)))
 
     # The gains are scored on threads: SSIM, three quarters of the time, runs in SciPy filters that
-    # release the GIL, and every epoch of a run waits for this fit (about 10 s for 76 crops at 128 px on
-    # one core here, longer than a GPU needs for the epoch's training). Each thread holds one gain's RGB
-    # crops, hence the memory cap.
+    # release the GIL, and every epoch of a run waits for this fit. For 76 crops at 128 px: 7.7-8.5 s on
+    # one thread, 5.6-5.9 s on this machine's two cores (and a GPU trains the epoch in seconds). Each
+    # thread holds one gain's RGB crops, hence the memory cap.
     crop_bytes = sum(t.nbytes for t in truths) * 4  # the uint8 results plus their float temporaries
     workers = max(1, min(len(grid), os.cpu_count() or 1, _FIT_MEMORY_BYTES // max(crop_bytes, 1)))
     with ThreadPoolExecutor(max_workers=workers) as pool:
