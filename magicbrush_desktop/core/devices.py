@@ -7,12 +7,10 @@ unusable choice gets the same readable refusal.
 
 from __future__ import annotations
 
-
 import torch
 
 from .defaults import CUDA_INDEX, DEVICE_CHOICES  # noqa: F401 - DEVICE_CHOICES re-exported
 from .errors import MagicBrushError
-
 
 
 def cuda_available() -> bool:
