@@ -109,3 +109,34 @@ def test_evaluate_reports_model_and_baseline(colour_folder, tiny_model):
     assert summary["images"] == 8
     assert summary["baseline_colourfulness"] < 1.0 < summary["colourfulness_real"]
     assert summary["delta_colourfulness"] >= 0
+
+
+def test_weight_average_is_what_best_pt_holds_and_resumes(colour_folder, tmp_path):
+    import torch
+
+    from magicbrush_desktop.core.train import update_average
+
+    # The update is decay * average + (1 - decay) * weights, on trained parameters only.
+    a, b = torch.nn.Linear(2, 2), torch.nn.Linear(2, 2)
+    expected = 0.9 * a.weight.detach().clone() + 0.1 * b.weight.detach()
+    update_average(a, b, 0.9)
+    assert torch.allclose(a.weight, expected)
+
+    run = tmp_path / "run"
+    events = list(train(tiny_config(colour_folder, run, epochs=1, ema_decay=0.5)))
+    assert isinstance(events[-1], Finished)
+    last, best = load_checkpoint(run / "last.pt"), load_checkpoint(run / "best.pt")
+    average = last["train_state"]["ema"]
+    assert set(average) == set(last["state_dict"])
+    # best.pt holds the average, last.pt the trained generator; they differ after a few steps.
+    assert all(torch.equal(best["state_dict"][k], v) for k, v in average.items())
+    assert any(not torch.equal(last["state_dict"][k], v) for k, v in average.items() if v.is_floating_point())
+    log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    assert {r["kind"] for r in log} == {"train", "val", "val_online"}
+    # A resumed run continues the saved average (not a fresh copy of the generator).
+    resumed = list(train(tiny_config(colour_folder, run, epochs=2, ema_decay=0.5), resume=True))
+    assert isinstance(resumed[-1], Finished)
+    again = load_checkpoint(run / "last.pt")["train_state"]["ema"]
+    assert any(not torch.equal(again[k], v) for k, v in average.items() if v.is_floating_point())
+    with pytest.raises(Exception, match="decay"):
+        next(train(tiny_config(colour_folder, tmp_path / "bad", ema_decay=1.0)))

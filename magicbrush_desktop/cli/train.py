@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from ..core.train_config import TrainConfig
 
 # Parser option -> TrainConfig field, where the names differ.
-_FIELD_OF = {"gan_loss": "gan_mode", "save_every": "save_every_minutes"}
+_FIELD_OF = {"gan_loss": "gan_mode", "save_every": "save_every_minutes", "ema": "ema_decay"}
 # Options whose "not given" value is not None (for telling what the user gave on --resume).
 _UNSET = {"soft_labels": False, "init": "", "threads": 0, "encoder": "frozen", "device": "auto", "base": None}
 
@@ -78,6 +78,9 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--degrade", type=_finite, default=d.degrade, metavar="P",
                    help="share of training inputs given an old-photo look: grain, blur, JPEG, fading, "
                    "scanned borders (0..1; default 0)")
+    p.add_argument("--ema", type=_finite, default=d.ema_decay, metavar="DECAY",
+                   help="keep a moving average of the generator's weights with this decay per step (e.g. "
+                   "0.999; 0 = off): validation, samples and best.pt use it")
     p.add_argument("--save-every", type=float, default=d.save_every_minutes, metavar="MINUTES")
     p.add_argument("--threads", type=_int_in(0, 4096), default=0, help="CPU threads (default: all)")
     p.add_argument("--overwrite", action="store_true",
@@ -109,7 +112,7 @@ def config_from_args(args: argparse.Namespace, data_dir: Path, run_dir: Path) ->
         warmup_epochs=args.warmup_epochs, val_split=args.val_split, test_split=args.test_split, seed=args.seed,
         generator=args.generator, generator_kwargs=gen_kwargs, discriminator=args.discriminator,
         save_every_minutes=args.save_every, device=args.device, threads=args.threads,
-        init=args.init, degrade=args.degrade,
+        init=args.init, degrade=args.degrade, ema_decay=args.ema,
     )
 
 

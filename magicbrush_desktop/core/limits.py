@@ -115,7 +115,7 @@ MAX_BATCH_SIZE = 4096
 def check_train_numbers(*, epochs: int, image_size: int, batch_size: int, threads: int, lr_g: float,
                         lr_d: float, lambda_l1: float, val_split: float, test_split: float,
                         flip_labels: float, warmup_epochs: int, save_every_minutes: float, max_steps: int,
-                        **_other: object) -> None:
+                        ema_decay: float = 0.0, **_other: object) -> None:
     """Every training number in range, with one readable message for the first that is not.
 
     Accepts ``**asdict(config)`` (other fields are ignored here).
@@ -148,6 +148,8 @@ def check_train_numbers(*, epochs: int, image_size: int, batch_size: int, thread
     need(finite(save_every_minutes) and save_every_minutes > 0,
          f"the save interval must be a positive number of minutes (got {save_every_minutes})")
     need(whole(max_steps) and max_steps >= 0, f"the step limit must be ≥ 0 (got {max_steps})")
+    need(finite(ema_decay) and 0 <= ema_decay < 1,
+         f"the weight-average decay must be in 0..1, below 1 (0 = off; got {ema_decay})")
 
 
 def check_train_memory(image_size: int, batch_size: int, n_photos: int) -> None:

@@ -40,7 +40,7 @@ from .events import Finished, Metrics, Preview, Progress
 from .imageio import atomic_write_bytes, encode_image
 from .limits import check_train_memory, check_train_numbers
 from .losses import GANLoss, l1_loss
-from .networks import build_discriminator, build_generator
+from .networks import build_discriminator, build_generator, trainable_state_dict
 from .train_config import TrainConfig  # noqa: F401 - train(config: TrainConfig) is this module's API
 
 T = TypeVar("T")
@@ -212,6 +212,20 @@ def gan_step(gen: torch.nn.Module, disc: torch.nn.Module, opt_g: torch.optim.Opt
     return values
 
 
+@torch.no_grad()
+def update_average(average: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
+    """One step of the moving average of weights: average <- decay * average + (1 - decay) * model.
+
+    Only the trained parameters are averaged (frozen ones are the same in both); buffers (normalisation
+    statistics) are copied, as they describe the current weights' activations.
+    """
+    for avg, param in zip(average.parameters(), model.parameters()):
+        if param.requires_grad:
+            avg.lerp_(param.detach(), 1.0 - decay)
+    for avg, buf in zip(average.buffers(), model.buffers()):
+        avg.copy_(buf)
+
+
 _MAIN = [True]  # False on the ranks > 0 of a torchrun run: they write nothing
 
 
@@ -376,6 +390,14 @@ def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
         best_score, best_metrics = state.get("best_score", -math.inf), state.get("best_metrics", {})
         history = list(state.get("history", []))
         yield Progress(global_step, 0, f"resumed at epoch {epoch + 1}, step {global_step}")
+    # The weights' moving average starts from the generator's own (a new run, a model it continues, or a
+    # resumed run that had none) and is what validation, samples and best.pt use.
+    average: torch.nn.Module | None = None
+    if config.ema_decay > 0:
+        average = copy.deepcopy(gen).requires_grad_(False)
+        if state is not None and "ema" in state:
+            average.load_state_dict({**average.state_dict(), **{k: v.float() for k, v in state["ema"].items()}})
+    evaluated = average if average is not None else gen
     # Decoded and converted once for the whole run (rank 0 alone validates): every epoch's validation
     # reuses it, reading no file.
     val_prepared: list[ValidationSet] = []
@@ -411,6 +433,8 @@ def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
     data_info = summary.as_dict()
 
     def checkpoint(path: Path, with_state: bool, metrics: dict[str, float]) -> None:
+        """best.pt holds the evaluated weights (the average, when kept); last.pt the trained generator,
+        with the average in its training state."""
         if not ctx.main:
             return
         train_state = None
@@ -420,7 +444,9 @@ def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
                 "epoch": epoch, "batch_index": batch_index, "global_step": global_step,
                 "best_score": best_score, "best_metrics": best_metrics, "history": history,
             }
-        ckpt_out = make_checkpoint(gen, arch, config=asdict(config), data=data_info, metrics=metrics,
+            if average is not None:
+                train_state["ema"] = {k: v.detach().cpu() for k, v in trainable_state_dict(average).items()}
+        ckpt_out = make_checkpoint(gen if with_state else evaluated, arch, config=asdict(config), data=data_info, metrics=metrics,
                                    train_state=train_state,
                                    inference={"chroma_gain": float(metrics.get("chroma_gain", 1.0))})
         ckpt_out["epoch"] = epoch
@@ -462,6 +488,8 @@ def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
                 l, ab = l.to(device), ab.to(device)
                 values = gan_step(gen, disc, opt_g, opt_d, gan_loss, l, ab, lambda_l1=config.lambda_l1,
                                   adversarial=adversarial, ctx=ctx)
+                if average is not None:
+                    update_average(average, gen, config.ema_decay)
                 batch_index += 1
                 global_step += 1
                 train_seconds += time.monotonic() - step_start
@@ -482,10 +510,14 @@ def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
                 batch_index = 0
                 distributed.barrier(ctx)
                 continue
-            val_metrics, samples = run_validation(gen)
+            val_metrics, samples = run_validation(evaluated)
             val_metrics["epoch"] = epoch + 1
             history.append(val_metrics)
             _log(run_dir, {"kind": "val", "step": global_step, **val_metrics})
+            if average is not None:
+                # The trained generator's own figures beside the average's: what the averaging gains.
+                online, _ = run_validation(gen)
+                _log(run_dir, {"kind": "val_online", "step": global_step, "epoch": epoch + 1, **online})
             grid = _grid(samples)
             samples_dir = run_dir / "samples"
             atomic_write_bytes(samples_dir / f"epoch_{epoch + 1:03d}.png", encode_image(grid, "png"))
@@ -509,7 +541,7 @@ def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
             checkpoint(run_dir / "last.pt", True, best_metrics)
     distributed.barrier(ctx)
     if ctx.main and not (run_dir / "best.pt").exists():
-        val_metrics, _ = run_validation(gen)
+        val_metrics, _ = run_validation(evaluated)
         best_metrics = val_metrics
         checkpoint(run_dir / "best.pt", False, val_metrics)
     yield Finished(run_dir / "best.pt", {"best": best_metrics, "steps": global_step, "epochs": epoch,

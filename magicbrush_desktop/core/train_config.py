@@ -45,3 +45,7 @@ class TrainConfig:
     init: str = ""
     # Share of training inputs given an old-photo look (grain, blur, JPEG, fading, borders): degrade.py.
     degrade: float = 0.0
+    # Decay of an exponential moving average of the generator's weights (0 = off). With it, validation,
+    # samples and best.pt use the averaged weights: a GAN generator oscillates step to step, and the
+    # average of its recent weights colours more steadily than any one of them (Karras et al. 2018).
+    ema_decay: float = 0.0
