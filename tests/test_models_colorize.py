@@ -191,12 +191,12 @@ def test_checkpoint_chroma_gain_is_applied(tmp_path, tiny_model):
 def test_figures_text_shows_false_colour_in_per_cent_and_skips_what_is_not_a_number():
     text = registry.figures_text({"psnr": 22.76, "ssim": 0.933, "colourfulness": 29.8, "false_colour": 0.131,
                                   "set": "BSDS500 test (200 photos)"})
-    assert text == ("PSNR 22.76 dB \u00b7 SSIM 0.933 \u00b7 colourfulness 29.8 \u00b7 false colour 13.1 % "
-                    "(BSDS500 test (200 photos))")
+    assert text == ("PSNR 22.76 dB \u00b7 SSIM 0.933 \u00b7 colourfulness 29.8 \u00b7 false colour 13.1 %, "
+                    "on BSDS500 test (200 photos)")
     # A hand-edited sidecar: a string or a bool is no figure, and a run's epoch names the set.
     assert registry.figures_text({"psnr": "high", "ssim": True, "false_colour": 0.05, "epoch": 3}) == \
-        "false colour 5.0 % (epoch 3 validation)"
-    assert registry.figures_text({}) == "no validation figures recorded"
+        "false colour 5.0 %, on the validation photos after epoch 3"
+    assert registry.figures_text({}) == "no figures recorded"
 
 
 def test_shipped_manifest_records_false_colour_for_every_model():

@@ -115,7 +115,7 @@ def shown_figures(metrics: dict[str, Any]) -> dict[str, Any]:
 
 
 def figures_text(metrics: dict[str, Any]) -> str:
-    """ "PSNR 22.76 dB · SSIM 0.933 · colourfulness 29.8 · false colour 13.1 % (BSDS500 test (200 photos))"
+    """ "PSNR 22.76 dB · SSIM 0.933 · colourfulness 29.8 · false colour 13.1 %, on BSDS500 test (200 photos)"
     or a plain no: what ``models list``, the model picker and About say about a model's figures.
 
     ``false_colour`` is a share 0..1 (:func:`.metrics.false_colour`), shown in per cent.
@@ -131,10 +131,12 @@ def figures_text(metrics: dict[str, Any]) -> str:
     if (share := number("false_colour")) is not None:
         parts.append(f"false colour {100 * share:.1f} %")
     if not parts:
-        return "no validation figures recorded"
+        return "no figures recorded"
     text = " \u00b7 ".join(parts)
-    where = metrics.get("set") or (f"epoch {int(metrics['epoch'])} validation" if "epoch" in metrics else "")
-    return f"{text} ({where})" if where else text
+    # Where they were measured: a named photo set (shipped models), or a training run's validation photos.
+    where = metrics.get("set") or (f"the validation photos after epoch {int(metrics['epoch'])}"
+                                   if "epoch" in metrics else "")
+    return f"{text}, on {where}" if where else text
 
 
 def _found_files() -> list[ModelInfo]:

@@ -1,4 +1,4 @@
-"""What the model picker and About say about a colorizer: origin, validation figures and licence.
+"""What the model picker and About say about a colorizer: origin, measured figures and licence.
 
 Shipped models carry their figures and licence in ``models/manifest.json``; an installed model
 (``magicbrush models install`` or the Train dialog) carries them in ``<name>.json`` beside its ``.pt``
@@ -16,7 +16,7 @@ UNKNOWN_LICENCE = "not recorded: ask whoever made this model"
 
 
 def details(info: ModelInfo) -> tuple[str, dict[str, Any], str]:
-    """(description, validation figures, licence) of a model, from the manifest or its sidecar."""
+    """(description, measured figures, licence) of a model, from the manifest or its sidecar."""
     return info.description, dict(info.metrics or {}), info.licence or UNKNOWN_LICENCE
 
 
@@ -25,6 +25,6 @@ def tooltip(info: ModelInfo) -> str:
     lines = [f"{info.name} ({ORIGIN_LABEL.get(info.origin, info.origin)})"]
     if description:
         lines.append(description)
-    lines.append(f"Validation: {figures_text(metrics)}")
+    lines.append(f"Measured: {figures_text(metrics)}")
     lines.append(f"Licence: {licence}")
     return "\n".join(lines)
