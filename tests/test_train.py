@@ -114,7 +114,13 @@ def test_evaluate_reports_model_and_baseline(colour_folder, tiny_model):
 def test_weight_average_is_what_best_pt_holds_and_resumes(colour_folder, tmp_path):
     import torch
 
-    from magicbrush_desktop.core.train import update_average
+    from magicbrush_desktop.core.train import average_decay, update_average
+
+    # From scratch the average follows the first steps closely (random weights do not linger in it);
+    # continuing a trained model it averages at the given decay from the first step.
+    assert average_decay(0.999, 1, from_model=False) == pytest.approx(2 / 11)
+    assert average_decay(0.999, 10**6, from_model=False) == 0.999
+    assert average_decay(0.999, 1, from_model=True) == 0.999
 
     # The update is decay * average + (1 - decay) * weights, on trained parameters only.
     a, b = torch.nn.Linear(2, 2), torch.nn.Linear(2, 2)

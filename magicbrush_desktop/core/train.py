@@ -226,6 +226,17 @@ def update_average(average: torch.nn.Module, model: torch.nn.Module, decay: floa
         avg.copy_(buf)
 
 
+def average_decay(decay: float, step: int, *, from_model: bool) -> float:
+    """The decay of the weights' average at ``step`` (1 = the first step).
+
+    A run from scratch starts its average from random weights, which a decay of 0.999 would keep in it
+    for thousands of steps (a short run's best.pt would be mostly noise): there the decay ramps up as
+    (1 + step) / (10 + step) (TensorFlow's ExponentialMovingAverage with num_updates). A run that
+    continues a trained model (``--init``) starts from good weights and uses ``decay`` from the start.
+    """
+    return decay if from_model else min(decay, (1.0 + step) / (10.0 + step))
+
+
 _MAIN = [True]  # False on the ranks > 0 of a torchrun run: they write nothing
 
 
@@ -489,7 +500,8 @@ def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
                 values = gan_step(gen, disc, opt_g, opt_d, gan_loss, l, ab, lambda_l1=config.lambda_l1,
                                   adversarial=adversarial, ctx=ctx)
                 if average is not None:
-                    update_average(average, gen, config.ema_decay)
+                    update_average(average, gen, average_decay(config.ema_decay, global_step + 1,
+                                                               from_model=bool(config.init)))
                 batch_index += 1
                 global_step += 1
                 train_seconds += time.monotonic() - step_start
