@@ -274,6 +274,10 @@ def test_train_dialog_plain_words_axes_columns_close_and_estimate(make_window, q
     for jargon in ("seed", "\u03bb", "lr", "D_real", "G_L1"):
         assert jargon not in text, jargon
     assert "\u03bb L1" in dialog.lambda_l1.toolTip() and "Soft labels" in dialog.soft_labels.toolTip()
+    # Weight averaging is on by default and off when unticked.
+    assert dialog.steady.isChecked() and dialog.config().ema_decay == 0.999 and "EMA" in dialog.steady.toolTip()
+    dialog.steady.setChecked(False)
+    assert dialog.config().ema_decay == 0.0
     legend = [s.name() for s in dialog.loss_chart.series.values()]
     assert not any("_" in name for name in legend) and "D_real" in dialog.loss_chart.toolTip()
     # PSNR and colourfulness each have their own axis.
