@@ -52,7 +52,7 @@ def test_train_one_epoch_then_colorize_keeps_sizes(colour_folder, tmp_path):
     assert (tmp_path / "run" / "last.pt").exists()
     assert list((tmp_path / "run" / "samples").glob("epoch_001.png"))
     log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
-    assert {r["kind"] for r in log} == {"train", "val"}
+    assert {r["kind"] for r in log} == {"train", "val", "val_online"}  # the weights' average is on by default
     # The trained model colorizes photos of any size and keeps their size.
     colorizer = Colorizer.load(str(finished.result), "cpu")
     for size in ((45, 31), (1, 1), (200, 90)):

@@ -79,8 +79,8 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
                    help="share of training inputs given an old-photo look: grain, blur, JPEG, fading, "
                    "scanned borders (0..1; default 0)")
     p.add_argument("--ema", type=_finite, default=d.ema_decay, metavar="DECAY",
-                   help="keep a moving average of the generator's weights with this decay per step (e.g. "
-                   "0.999; 0 = off): validation, samples and best.pt use it")
+                   help="keep a moving average of the generator's weights with this decay per step "
+                   "(default 0.999; 0 = off): validation, samples and best.pt use it")
     p.add_argument("--save-every", type=float, default=d.save_every_minutes, metavar="MINUTES")
     p.add_argument("--threads", type=_int_in(0, 4096), default=0, help="CPU threads (default: all)")
     p.add_argument("--overwrite", action="store_true",

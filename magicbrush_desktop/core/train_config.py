@@ -48,4 +48,5 @@ class TrainConfig:
     # Decay of an exponential moving average of the generator's weights (0 = off). With it, validation,
     # samples and best.pt use the averaged weights: a GAN generator oscillates step to step, and the
     # average of its recent weights colours more steadily than any one of them (Karras et al. 2018).
-    ema_decay: float = 0.0
+    # From scratch the decay ramps up over the first steps (train.average_decay).
+    ema_decay: float = 0.999

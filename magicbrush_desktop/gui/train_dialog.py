@@ -71,11 +71,6 @@ NETWORKS = {"vgg_resunet": "VGG ResU-Net (best, pretrained encoder)", "resunet":
             "unet": "U-Net"}
 
 
-# The dialog's runs start from scratch, where the average's decay ramps up over the first steps
-# (core.train.average_decay), so a short run is safe with the long-run value.
-DIALOG_EMA_DECAY = 0.999
-
-
 def _default(name: str) -> Any:
     """The core's default for a TrainConfig field (the hyper-parameters and their sources live there)."""
     for f in fields(TrainConfig):
@@ -244,7 +239,7 @@ class TrainDialog(QDialog):
                                     "keeps the critic and the colourer balanced (it helped in our tests)")
         self.soft_labels.setChecked(_default("soft_labels"))
         self.steady = QCheckBox("Steadier colours")
-        self.steady.setToolTip(f"Weight averaging (EMA, decay {DIALOG_EMA_DECAY}): the model kept is the moving "
+        self.steady.setToolTip(f"Weight averaging (EMA, decay {_default('ema_decay')}): the model kept is the moving "
                                "average of the colourer's recent weights, which colours more steadily than "
                                "the last step alone (it helped in our tests)")
         self.steady.setChecked(True)
@@ -380,7 +375,9 @@ class TrainDialog(QDialog):
             image_size=self.image_size.value(), batch_size=self.batch_size.value(), lr_g=self.lr_g.value(),
             lr_d=self.lr_d.value(), lambda_l1=self.lambda_l1.value(), soft_labels=self.soft_labels.isChecked(),
             val_split=self.val_split.value(), generator=str(self.network.currentData()), device=self._device(),
-            ema_decay=DIALOG_EMA_DECAY if self.steady.isChecked() else 0.0,
+            # The dialog's runs start from scratch, where the average's decay ramps up over the first
+            # steps (core.train.average_decay): a short run is safe with the long-run default.
+            ema_decay=_default("ema_decay") if self.steady.isChecked() else 0.0,
         )
         values.update(self.extra_config)
         return TrainConfig(**values)
