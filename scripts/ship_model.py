@@ -2,10 +2,12 @@
 its sha256 in ``models/manifest.json`` (made the default with ``--default``).
 
     python scripts/ship_model.py RUN_DIR/best.pt --name magicbrush-colorizer-v1 --default \
-        --description "..." [--metrics-json FILE] [--calibrate]
+        --description "..." [--metrics-json FILE] [--calibrate | --chroma-gain G]
 
 ``--calibrate`` (re)fits the chroma gain on the run's own validation split (rebuilt from the settings
 stored in the checkpoint), for checkpoints written before the training loop calibrated by itself.
+``--chroma-gain`` stores a gain chosen by hand instead (for instance the one at which a new model is as
+colourful on the validation photos as the model it replaces); the validation figures stay the run's.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ def main() -> None:
     parser.add_argument("--metrics-json", type=Path, help="benchmark figures to record in the manifest")
     parser.add_argument("--models-dir", type=Path, default=REPO / "models")
     parser.add_argument("--calibrate", action="store_true", help="fit the chroma gain on the validation split")
+    parser.add_argument("--chroma-gain", type=float, help="store this chroma gain (0.5..2) instead of the run's")
     args = parser.parse_args()
 
     ckpt = load_checkpoint(args.checkpoint)
@@ -60,6 +63,10 @@ def main() -> None:
         validation = _calibrate(generator, ckpt["config"])
         inference["chroma_gain"] = validation["chroma_gain"]
         print(json.dumps(validation))
+    if args.chroma_gain is not None:
+        if args.calibrate or not 0.5 <= args.chroma_gain <= 2.0:
+            parser.error("--chroma-gain takes a gain in 0.5..2 and does not go with --calibrate")
+        inference["chroma_gain"] = args.chroma_gain
     benchmark = json.loads(args.metrics_json.read_text()) if args.metrics_json else {}
     shipped = make_checkpoint(generator, ckpt["arch"], config=ckpt.get("config"), data=ckpt.get("data"),
                               metrics={"validation": validation, "benchmark": benchmark}, inference=inference,
