@@ -457,8 +457,8 @@ def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
             }
             if average is not None:
                 train_state["ema"] = {k: v.detach().cpu() for k, v in trainable_state_dict(average).items()}
-        ckpt_out = make_checkpoint(gen if with_state else evaluated, arch, config=asdict(config), data=data_info, metrics=metrics,
-                                   train_state=train_state,
+        ckpt_out = make_checkpoint(gen if with_state else evaluated, arch, config=asdict(config),
+                                   data=data_info, metrics=metrics, train_state=train_state,
                                    inference={"chroma_gain": float(metrics.get("chroma_gain", 1.0))})
         ckpt_out["epoch"] = epoch
         save_checkpoint(ckpt_out, path)
