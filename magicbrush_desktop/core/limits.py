@@ -115,7 +115,7 @@ MAX_BATCH_SIZE = 4096
 def check_train_numbers(*, epochs: int, image_size: int, batch_size: int, threads: int, lr_g: float,
                         lr_d: float, lambda_l1: float, val_split: float, test_split: float,
                         flip_labels: float, warmup_epochs: int, save_every_minutes: float, max_steps: int,
-                        ema_decay: float = 0.0, **_other: object) -> None:
+                        ema_decay: float, **_other: object) -> None:
     """Every training number in range, with one readable message for the first that is not.
 
     Accepts ``**asdict(config)`` (other fields are ignored here).

@@ -402,9 +402,10 @@ def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
         history = list(state.get("history", []))
         yield Progress(global_step, 0, f"resumed at epoch {epoch + 1}, step {global_step}")
     # The weights' moving average starts from the generator's own (a new run, a model it continues, or a
-    # resumed run that had none) and is what validation, samples and best.pt use.
+    # resumed run that had none) and is what validation, samples and best.pt use. Under torchrun rank 0
+    # alone keeps it: the other ranks neither validate nor save.
     average: torch.nn.Module | None = None
-    if config.ema_decay > 0:
+    if config.ema_decay > 0 and ctx.main:
         average = copy.deepcopy(gen).requires_grad_(False)
         if state is not None and "ema" in state:
             average.load_state_dict({**average.state_dict(), **{k: v.float() for k, v in state["ema"].items()}})
