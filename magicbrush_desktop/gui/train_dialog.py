@@ -17,7 +17,7 @@ from typing import Any
 
 from PySide6.QtCharts import QChart, QChartView, QLineSeries, QValueAxis
 from PySide6.QtCore import QMargins, Qt, Signal
-from PySide6.QtGui import QPainter
+from PySide6.QtGui import QGuiApplication, QPainter
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -67,6 +67,13 @@ VAL_TOOLTIP = ("Validation after each epoch, on photos kept out of training.\nLe
                "score about 40).")
 SAMPLE_COLUMNS = ("Input (grey)", "Result", "Original")
 MAX_POINTS = 2000  # older loss points are thinned so a long run stays smooth to chart
+# Narrower than this, a chart's tick labels turn into "..." and its legend words are cut (seen under Xvfb):
+# the charts go one above the other instead of side by side.
+LOSS_CHART_MIN_WIDTH = 340
+VAL_CHART_MIN_WIDTH = 270
+CHART_MIN_HEIGHT = 200
+STACKED_CHART_MIN_HEIGHT = 230
+DEFAULT_SIZE = (1200, 760)  # side by side room for both charts; never more than the screen's free area
 NETWORKS = {"vgg_resunet": "VGG ResU-Net (best, pretrained encoder)", "resunet": "ResU-Net (small, from scratch)",
             "unet": "U-Net"}
 
@@ -110,7 +117,7 @@ class LiveChart(QChartView):
         chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
         super().__init__(chart, parent)
         self.setRenderHint(QPainter.RenderHint.Antialiasing)
-        self.setMinimumHeight(200)
+        self.setMinimumHeight(CHART_MIN_HEIGHT)
         self.x_axis = QValueAxis()
         self.x_axis.setTitleText(x_title)
         self.x_axis.setLabelFormat("%d")
@@ -193,7 +200,7 @@ class TrainDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Train a Colorizer \u2013 Magic Brush")
         self.setModal(False)
-        self.resize(1000, 720)
+        self._fit_to_screen()
         self.job: Job | None = None
         self.result_path: Path | None = None
         self.installed_path: Path | None = None
@@ -271,7 +278,8 @@ class TrainDialog(QDialog):
         self.val_chart.setToolTip(VAL_TOOLTIP)
         self.sample = QLabel("Samples appear after each epoch")
         self.sample.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
-        self.sample.setMinimumSize(280, 200)
+        self.sample.setMinimumSize(280, 170)
+        self._sample_pixmap = None  # the last sample grid at full size, rescaled as the dialog resizes
         self.sample_headers = [QLabel(text) for text in SAMPLE_COLUMNS]
         for header in self.sample_headers:
             header.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -325,12 +333,10 @@ class TrainDialog(QDialog):
         samples = QVBoxLayout()
         samples.addWidget(self.sample_header_bar, 0, Qt.AlignmentFlag.AlignHCenter)
         samples.addWidget(self.sample, 1)
-        grid = QGridLayout()
-        grid.addWidget(self.loss_chart, 0, 0)
-        grid.addWidget(self.val_chart, 0, 1)
-        grid.addLayout(samples, 1, 0, 1, 2)
-        grid.setColumnStretch(0, 3)  # four loss curves need more legend room than two validation ones
-        grid.setColumnStretch(1, 2)
+        self._chart_grid = grid = QGridLayout()
+        self._samples_layout = samples
+        self.charts_side_by_side: bool | None = None
+        self._arrange_charts(side_by_side=True)
         progress_row = QHBoxLayout()
         progress_row.addWidget(self.progress, 1)
         progress_row.addWidget(self.eta_label)
@@ -340,6 +346,7 @@ class TrainDialog(QDialog):
         layout = QHBoxLayout(self)
         layout.addLayout(left)
         layout.addLayout(right, 1)
+        self._left_layout = left
 
         browse.clicked.connect(self._browse)
         self.start_button.clicked.connect(lambda: self.start(resume=False))
@@ -555,13 +562,64 @@ class TrainDialog(QDialog):
             )
 
     def _on_preview(self, event: Preview) -> None:
-        pix = to_pixmap(event.image)
-        scaled = pix.scaled(self.sample.size(), Qt.AspectRatioMode.KeepAspectRatio,
-                            Qt.TransformationMode.SmoothTransformation)
-        self.sample.setPixmap(scaled)
-        self.sample_header_bar.setFixedWidth(round(scaled.width() / max(scaled.devicePixelRatio(), 1.0)))
+        self._sample_pixmap = to_pixmap(event.image)
+        self._show_sample()
         self.sample_header_bar.show()
         self.sample.setToolTip(event.caption)
+
+    def _show_sample(self) -> None:
+        """The last sample grid, as large as its place allows (called again when the place changes size)."""
+        if self._sample_pixmap is None:
+            return
+        scaled = self._sample_pixmap.scaled(self.sample.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                                            Qt.TransformationMode.SmoothTransformation)
+        self.sample.setPixmap(scaled)
+        self.sample_header_bar.setFixedWidth(round(scaled.width() / max(scaled.devicePixelRatio(), 1.0)))
+
+    def _fit_to_screen(self) -> None:
+        """Default size: up to DEFAULT_SIZE, never more than the screen's free area (less a frame)."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        avail = screen.availableGeometry() if screen is not None else None
+        width, height = DEFAULT_SIZE
+        if avail is not None and avail.width() > 0:
+            width, height = min(width, avail.width() - 40), min(height, avail.height() - 60)
+        self.resize(max(width, 640), max(height, 480))
+
+    def _arrange_charts(self, side_by_side: bool) -> None:
+        """Lay the two charts side by side (samples below both) or one above the other (samples below)."""
+        if side_by_side == self.charts_side_by_side:
+            return
+        grid = self._chart_grid
+        for w in (self.loss_chart, self.val_chart):
+            grid.removeWidget(w)
+        grid.removeItem(self._samples_layout)
+        for row in range(3):
+            grid.setRowStretch(row, 0)
+        if side_by_side:
+            grid.addWidget(self.loss_chart, 0, 0)
+            grid.addWidget(self.val_chart, 0, 1)
+            grid.addLayout(self._samples_layout, 1, 0, 1, 2)
+            grid.setColumnStretch(0, 3)  # four loss curves need more legend room than two validation ones
+            grid.setColumnStretch(1, 2)
+        else:
+            grid.addWidget(self.loss_chart, 0, 0, 1, 2)
+            grid.addWidget(self.val_chart, 1, 0, 1, 2)
+            grid.addLayout(self._samples_layout, 2, 0, 1, 2)
+            grid.setColumnStretch(0, 1)
+            grid.setColumnStretch(1, 1)
+            grid.setRowStretch(2, 1)
+        # Shorter than this, the validation chart's vertical axis titles and right-hand ticks are cut.
+        for chart in (self.loss_chart, self.val_chart):
+            chart.setMinimumHeight(CHART_MIN_HEIGHT if side_by_side else STACKED_CHART_MIN_HEIGHT)
+        self.charts_side_by_side = side_by_side
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        margins = self.layout().contentsMargins()
+        room = (event.size().width() - margins.left() - margins.right() - self.layout().spacing()
+                - self._left_layout.sizeHint().width())
+        self._arrange_charts(room >= LOSS_CHART_MIN_WIDTH + VAL_CHART_MIN_WIDTH + self._chart_grid.spacing())
+        self._show_sample()
 
     def _on_finished(self, event: Finished) -> None:
         self.result_path = Path(event.result)

@@ -298,6 +298,28 @@ def test_train_dialog_plain_words_axes_columns_close_and_estimate(make_window, q
     assert not dialog.run_dir().exists()  # the warm-up leaves nothing behind
 
 
+def test_train_dialog_charts_keep_room_for_their_labels_at_any_width(make_window, qtbot):
+    """Side by side where both fit; one above the other when the dialog is narrow, never squeezed."""
+    from magicbrush_desktop.gui.train_dialog import LOSS_CHART_MIN_WIDTH, VAL_CHART_MIN_WIDTH
+
+    w = make_window()
+    w.open_train_dialog()
+    dialog = w.train_dialog
+    qtbot.waitExposed(dialog)
+    for width, side_by_side in ((1200, True), (1000, False), (1400, True)):
+        dialog.resize(width, 760)
+        qtbot.waitUntil(lambda: dialog.width() == width and dialog.charts_side_by_side is side_by_side)
+        qtbot.wait(50)  # the layout settles after the rearrangement
+        assert dialog.loss_chart.width() >= LOSS_CHART_MIN_WIDTH
+        assert dialog.val_chart.width() >= VAL_CHART_MIN_WIDTH
+        loss, val = dialog.loss_chart.geometry(), dialog.val_chart.geometry()
+        if side_by_side:
+            assert val.left() >= loss.right() and val.top() == loss.top()
+        else:
+            assert val.top() >= loss.bottom() and val.left() == loss.left()
+    assert dialog.val_chart.height() >= 200
+
+
 # --- 4. the Batch dialog ----------------------------------------------------------------------------
 
 
