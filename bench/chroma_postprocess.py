@@ -1,6 +1,6 @@
 """Can post-processing of a model's chroma fix blotches without a better model? Measured, not guessed.
 
-    python bench/chroma_postprocess.py [--model magicbrush-colorizer-v1] [--limit 100]
+    python bench/chroma_postprocess.py [--model magicbrush-colorizer-v1] [--limit 100] [--gains 1.0,1.2]
 
 Runs the model once per benchmark photo (``../shared/data/benchmark``, never trained on) at the default
 render size, then re-composes the same prediction under several chroma treatments and prints PSNR, SSIM,
@@ -12,7 +12,9 @@ colourfulness and false colour on neutral surfaces (mean over photos, as ``magic
 - ``guided r, eps, g``: a wide edge-aware guided filter of a*b* along L before composing (averages
   hues that disagree inside flat regions, keeps colour edges that follow L).
 
-Grey baseline and the originals' colourfulness are printed in the same run.
+``--gains`` replaces the treatments by uniform gains at the listed values: a sweep for choosing a new
+model's shipped gain (``scripts/ship_model.py --chroma-gain``) from one prediction per photo. Grey
+baseline and the originals' colourfulness are printed in the same run.
 """
 
 from __future__ import annotations
@@ -68,20 +70,30 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="magicbrush-colorizer-v1")
     parser.add_argument("--photos", type=Path, default=REPO.parent / "shared" / "data" / "benchmark")
-    parser.add_argument("--limit", type=int, default=100)
+    parser.add_argument("--limit", type=int, default=100, help="first N photos (0: all)")
+    parser.add_argument("--gains", default="", help="comma-separated uniform gains instead of the treatments")
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's)")
     args = parser.parse_args()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    treatments = TREATMENTS
+    if args.gains:
+        gains = [float(g) for g in args.gains.split(",")]
+        treatments = {f"gain {g:g}": _chroma_curve(lambda c, g=g: g * c) for g in gains}
     if not args.photos.is_dir():
         print(f"no benchmark at {args.photos}", file=sys.stderr)
         return 2
     colorizer = Colorizer.load(args.model)
     colorizer.info["inference"] = {}  # raw network output; every treatment sets its own gain
-    photos = [read_photo(p) for p in scan_images(args.photos)[: args.limit]]
+    photos = [read_photo(p) for p in scan_images(args.photos)[: args.limit or None]]
     photos = [p for p in photos if not p.is_greyscale]
     predictions = [colorizer.predict(p) for p in photos]
     rows: list[tuple[str, dict[str, float]]] = []
     grey = [grey_baseline(p.lightness) for p in photos]
     rows.append(("grey baseline", _figures(grey, photos)))
-    for name, treat in TREATMENTS.items():
+    for name, treat in treatments.items():
         outs = []
         for photo, pred in zip(photos, predictions):
             w, h = pred.render_size
