@@ -205,8 +205,10 @@ class PhotoCanvas(QWidget):
                 src = QRectF(0, 0, self._before.width() * self._divider, self._before.height())
                 p.drawPixmap(left, self._before, src)
             self._draw_divider(p, x, rect)
-            self._label(p, rect.topLeft(), "Before")
-            self._label(p, QPointF(rect.right(), rect.top()), self.after_caption, right_aligned=True)
+            # Each caption names its own side, so it shows only while that side has room for it.
+            self._label(p, rect.topLeft(), "Before", within=left)
+            self._label(p, QPointF(rect.right(), rect.top()), self.after_caption, right_aligned=True,
+                        within=QRectF(x, rect.top(), rect.right() - x, rect.height()))
         else:
             p.drawPixmap(rect, self._before, QRectF(self._before.rect()))
 
@@ -222,16 +224,27 @@ class PhotoCanvas(QWidget):
             p.drawLine(QPointF(x + sign * 3, mid - 4), QPointF(x + sign * 7, mid))
             p.drawLine(QPointF(x + sign * 7, mid), QPointF(x + sign * 3, mid + 4))
 
-    def _label(self, p: QPainter, at: QPointF, text: str, right_aligned: bool = False) -> None:
-        metrics = p.fontMetrics()
-        w, h = metrics.horizontalAdvance(text) + 12, metrics.height() + 6
-        x = at.x() - w - 6 if right_aligned else at.x() + 6
-        box = QRectF(x, max(at.y(), 0.0) + 6, w, h)
+    def _label(self, p: QPainter, at: QPointF, text: str, right_aligned: bool = False,
+               within: QRectF | None = None) -> None:
+        box = self.caption_box(p.fontMetrics(), at, text, right_aligned, within)
+        if box is None:
+            return
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(QColor(0, 0, 0, 150))
         p.drawRoundedRect(box, 4, 4)
         p.setPen(QColor(255, 255, 255))
         p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+
+    @staticmethod
+    def caption_box(metrics, at: QPointF, text: str, right_aligned: bool = False,  # noqa: ANN001
+                    within: QRectF | None = None) -> QRectF | None:
+        """Where a caption goes at a corner of the picture; None where it would stick out of ``within``."""
+        w, h = metrics.horizontalAdvance(text) + 12, metrics.height() + 6
+        x = at.x() - w - 6 if right_aligned else at.x() + 6
+        box = QRectF(x, max(at.y(), 0.0) + 6, w, h)
+        if within is not None and (box.left() < within.left() + 4 or box.right() > within.right() - 4):
+            return None
+        return box
 
     # --- interaction --------------------------------------------------------------------------------
 

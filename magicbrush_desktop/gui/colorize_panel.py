@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from ..core.defaults import DEFAULT_RENDER_SIZE, DEVICE_CHOICES, MAX_RENDER_SIZE, MIN_RENDER_SIZE
 from ..core.models import ModelInfo, default_model_name, list_models
 from .model_info import ORIGIN_LABEL, tooltip
+from .widgets import ElidingComboBox
 
 STRENGTH_TICKS = 200  # slider 0..200 = strength 0.00..2.00
 STRENGTH_TIP = "Colour strength: 0 grey, 1 as predicted, 2 twice as saturated. Updates live, without running " \
@@ -37,10 +38,11 @@ class ColorizePanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.model_combo = QComboBox()
+        self.model_combo = ElidingComboBox()
         self.model_combo.setToolTip("Shipped models and the ones you trained (Tools \u25b8 Train)")
         self.model_combo.currentIndexChanged.connect(lambda _i: self._update_model_tooltip())
-        # A long model name must not widen the whole Tools dock: the picker elides, its tooltip tells all.
+        # A long model name must not widen the whole Tools dock: the picker elides in the middle, its tooltip
+        # tells all.
         self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.model_combo.setMinimumContentsLength(14)
         self.render_size = QSpinBox()

@@ -5,7 +5,16 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QSlider,
+    QStyle,
+    QStyleOptionComboBox,
+    QStylePainter,
+    QWidget,
+)
 
 LOG_SLIDER_TICKS = 400  # slider resolution: ~1.7 % per tick over 4 decades
 
@@ -70,3 +79,31 @@ class LogSlider(QWidget):
             self.readout.setToolTip(f"{plain} (default {self._reference:.3g})")
         else:
             self.readout.setText(plain)
+
+
+class ElidingComboBox(QComboBox):
+    """A combo box that shortens a long current item in the middle ("magicbrush-co…v1 (shipped)") instead of
+    cutting its end off, so both a name's start and its last words stay readable in a narrow dock; the
+    drop-down list is as wide as its longest item."""
+
+    def paintEvent(self, _event) -> None:  # noqa: N802 - Qt's name
+        painter = QStylePainter(self)
+        option = QStyleOptionComboBox()
+        self.initStyleOption(option)
+        painter.drawComplexControl(QStyle.ComplexControl.CC_ComboBox, option)
+        field = self.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, option,
+                                            QStyle.SubControl.SC_ComboBoxEditField, self)
+        option.currentText = self.elided_text(field.width())
+        painter.drawControl(QStyle.ControlElement.CE_ComboBoxLabel, option)
+
+    def elided_text(self, width: int) -> str:
+        """The current item's text as it fits ``width`` pixels."""
+        return self.fontMetrics().elidedText(self.currentText(), Qt.TextElideMode.ElideMiddle, max(width, 0))
+
+    def showPopup(self) -> None:  # noqa: N802 - Qt's name
+        view = self.view()
+        widest = max((self.fontMetrics().horizontalAdvance(self.itemText(i)) for i in range(self.count())), default=0)
+        scrollbar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        view.setMinimumWidth(widest + 2 * view.frameWidth() + scrollbar + 16)
+        view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        super().showPopup()

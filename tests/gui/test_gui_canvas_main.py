@@ -62,6 +62,23 @@ def test_canvas_divider_drag_shows_before_left_after_right(canvas, qtbot):
     assert img[mid, w // 2 + 40].max() < 30  # more of the original now
 
 
+def test_canvas_captions_stay_on_their_own_side_of_the_divider(canvas, qtbot):
+    """Near an edge the narrow side's caption is hidden, not drawn over the other picture."""
+    rect = canvas._photo_rect()
+    rows = slice(round(rect.top()) + 7, round(rect.top()) + 22)  # where the captions sit
+    canvas.set_divider(0.02)  # almost all result (white): "Before" has no room on its sliver of black
+    img = from_qimage(canvas.grab().toImage()).astype(int)
+    x = round(canvas._divider_x())
+    assert img[rows, x + 3 : round(rect.left()) + 80].min() > 225
+    canvas.set_divider(0.98)  # almost all original (black): the result's caption has no room
+    img = from_qimage(canvas.grab().toImage()).astype(int)
+    x = round(canvas._divider_x())
+    assert img[rows, x - 100 : x - 3].max() < 30
+    canvas.set_divider(0.5)  # both have room: "Before" in white letters on the black half
+    img = from_qimage(canvas.grab().toImage()).astype(int)
+    assert img[rows, round(rect.left()) + 6 : round(rect.left()) + 60].max() > 200
+
+
 def test_canvas_pan_and_side_by_side(canvas, qtbot):
     canvas.zoom_100()
     rect = canvas._photo_rect()

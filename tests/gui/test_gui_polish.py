@@ -142,6 +142,14 @@ def test_installed_model_is_listed_not_selected_with_figures_and_licence(make_wi
     if shipped >= 0:  # the shipped model: its benchmark figures and research/personal-use licence
         tip = combo.itemData(shipped, Qt.ItemDataRole.ToolTipRole)
         assert "PSNR 22.76 dB" in tip and "research and personal use" in tip
+    # A long name in a narrow dock keeps its start and its origin; the middle gives way.
+    long_name = "grandmas-album-restored-with-a-long-name"
+    install_tiny_model(tiny_model, long_name)
+    w.colorize_panel.refresh_models(select=long_name)
+    shown = combo.elided_text(160)
+    assert "\u2026" in shown and shown.startswith("grand") and shown.endswith("(trained)")
+    assert combo.fontMetrics().horizontalAdvance(shown) <= 160
+    assert combo.elided_text(2000) == f"{long_name} (trained)"
 
 
 # --- 5. toolbar and menus ---------------------------------------------------------------------------
