@@ -627,6 +627,45 @@ def test_colorize_empty_plans_say_why(tmp_path, tiny_model, capsys):
     assert main(["colorize", str(tmp_path / "empty"), "-o", str(tmp_path / "o"), "--model", str(tiny_model)]) == 1
     err = capsys.readouterr().err
     assert "no photos found" in err and "add -r" in err
+    (tmp_path / "bare").mkdir()  # nothing below it either: -r would not help, so it is not suggested
+    assert main(["colorize", str(tmp_path / "bare"), "-o", str(tmp_path / "o"), "--model", str(tiny_model)]) == 1
+    err = capsys.readouterr().err
+    assert "no photos found" in err and "add -r" not in err
+
+
+def test_colorize_same_photo_twice_is_done_once_and_same_names_say_what_helps(tmp_path, tiny_model, capsys):
+    _grey(tmp_path / "a" / "x.jpg")
+    _grey(tmp_path / "b" / "x.jpg")
+    out = tmp_path / "out"
+    photo = str(tmp_path / "a" / "x.jpg")
+    assert main(["colorize", photo, photo, str(tmp_path / "a"), "-o", str(out), "--model", str(tiny_model)]) == 0
+    assert "1 photo(s) written" in capsys.readouterr().out
+    assert sorted(p.name for p in out.iterdir()) == ["x.jpg"]
+    args = ["colorize", photo, str(tmp_path / "b" / "x.jpg"), "-o", str(tmp_path / "o2"), "--model", str(tiny_model)]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "different output folders" in err and "format" not in err
+
+
+def test_skip_existing_and_overwrite_exclude_each_other_and_skips_are_counted(tmp_path, tiny_model, capsys):
+    from magicbrush_desktop.core.batch import plan_batch, run_batch
+    from magicbrush_desktop.core.errors import MagicBrushError
+
+    src = tmp_path / "in"
+    _grey(src / "a.jpg")
+    _grey(src / "b.jpg")
+    out = tmp_path / "out"
+    base = ["colorize", str(src), "-o", str(out), "--model", str(tiny_model)]
+    with pytest.raises(SystemExit) as exc:
+        main([*base, "--skip-existing", "--overwrite"])
+    assert exc.value.code == 2 and "not allowed with" in capsys.readouterr().err
+    with pytest.raises(MagicBrushError, match="choose one"):
+        next(run_batch(plan_batch([src], out), lambda photo: photo.rgb, skip_existing=True, overwrite=True))
+    assert main([*base]) == 0
+    (out / "b.jpg").unlink()
+    capsys.readouterr()
+    assert main([*base, "--skip-existing"]) == 0
+    assert "1 photo(s) written to" in (printed := capsys.readouterr().out) and "1 skipped (already done)" in printed
 
 
 def test_evaluate_per_image_csv_is_not_written_over(tmp_path, colour_folder, tiny_model, capsys):

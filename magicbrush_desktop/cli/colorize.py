@@ -37,10 +37,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=sorted(SAVE_FORMATS), default=None,
                    help="output format (default: the source's, PNG for others)")
     p.add_argument("--quality", type=_quality, default=95, help="JPEG/WebP quality 1..100 (default 95)")
-    p.add_argument("--skip-existing", action="store_true", help="skip photos whose output exists (resume)")
-    p.add_argument("--overwrite", action="store_true",
-                   help="replace existing files in the output folder (default: never; a taken name gets a free "
-                   "one, NAME_colorized.jpg); sources are never replaced")
+    existing = p.add_mutually_exclusive_group()  # skipping and replacing a taken output exclude each other
+    existing.add_argument("--skip-existing", action="store_true", help="skip photos whose output exists (resume)")
+    existing.add_argument("--overwrite", action="store_true",
+                          help="replace existing files in the output folder (default: never; a taken name gets a "
+                          "free one, NAME_colorized.jpg); sources are never replaced")
     p.add_argument("--hints", type=Path, default=None, metavar="FILE",
                    help="colour hints (sidecar JSON) for the one photo given; without it, NAME.hints.json "
                    "beside each photo is used when present")
@@ -139,15 +140,17 @@ def _report(args: argparse.Namespace, items: list, job) -> int:  # noqa: ANN001 
 
     from ..core.events import Event, FileDone
 
-    written = 0
+    written, skipped = 0, 0
 
     def on_event(event: Event, _bar: object) -> None:
-        nonlocal written
+        nonlocal written, skipped
         if not isinstance(event, FileDone):
             return
         if event.error:
             tqdm.write(f"failed: {event.source.name}: {event.error}")
-        elif not event.skipped:
+        elif event.skipped:
+            skipped += 1
+        else:
             written += 1
             if event.note:
                 tqdm.write(f"{event.source.name}: {event.note}")
@@ -165,7 +168,10 @@ def _report(args: argparse.Namespace, items: list, job) -> int:  # noqa: ANN001 
               file=sys.stderr)
         for name in not_done:
             print(f"  not written: {Path(name).name}", file=sys.stderr)
-    print(f"{written} photo(s) written to {args.out}" + (f", {len(failed)} failed:" if failed else "."))
+    done = f"{written} photo(s) written to {args.out}"
+    if skipped:
+        done += f", {skipped} skipped (already done)"
+    print(done + (f", {len(failed)} failed:" if failed else "."))
     for name, reason in failed:
         print(f"  {Path(name).name}: {reason}")
     return 1 if failed or stopped_by else 0

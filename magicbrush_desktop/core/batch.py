@@ -88,12 +88,20 @@ def plan_batch(
             raise MagicBrushError(
                 f"the output folder would overwrite the source '{item.source.name}'; choose another output folder"
             )
+    # The same photo named twice (or found again through its folder) is done once.
+    unique: dict[Path, BatchItem] = {}
+    for item in items:
+        unique.setdefault(item.source, item)
+    items = list(unique.values())
     seen: dict[Path, Path] = {}
     for item in items:
         if item.output in seen:
+            other = seen[item.output]
+            advice = ("they have the same name in different folders: colorize them into different output "
+                      "folders" if other.name == item.source.name else
+                      "process them separately or choose one output format (--format)")
             raise MagicBrushError(
-                f"'{seen[item.output].name}' and '{item.source.name}' would both be written to "
-                f"'{item.output.name}'; process them separately or choose one output format"
+                f"'{other}' and '{item.source}' would both be written to '{item.output.name}'; {advice}"
             )
         seen[item.output] = item.source
     if not items:
@@ -101,7 +109,9 @@ def plan_batch(
         if in_output:
             raise MagicBrushError(f"the {in_output} photo(s) in {names} all lie inside the output folder "
                                   f"'{out_dir}' (taken as earlier results); choose an output folder outside it")
-        hint = "" if recursive else "; add -r (Include sub-folders) to look in sub-folders"
+        has_subfolders = any(p.is_dir() and any(c.is_dir() for c in p.iterdir())
+                             for p in map(Path, sources) if p.is_dir())
+        hint = "; add -r (Include sub-folders) to look in its sub-folders" if has_subfolders and not recursive else ""
         extra = f" ({not_images} other file(s) are not photos)" if not_images else ""
         raise MagicBrushError(f"no photos found in {names}{extra}{hint}")
     check_output_folder(out_dir)
@@ -154,6 +164,8 @@ def run_batch(
     """
     if not 1 <= int(quality) <= 100:
         raise MagicBrushError(f"quality must be between 1 and 100 (got {quality})")
+    if skip_existing and overwrite:
+        raise MagicBrushError("skip photos already done or replace existing files: choose one")
     _remove_stale_parts(items, tag)
     done, skipped = 0, 0
     failed: list[tuple[str, str]] = []

@@ -176,6 +176,8 @@ def run_ray_batch(
     """
     if settings.quality < 1 or settings.quality > 100:
         raise MagicBrushError(f"quality must be between 1 and 100 (got {settings.quality})")
+    if skip_existing and overwrite:
+        raise MagicBrushError("skip photos already done or replace existing files: choose one")
     cpus_per_worker = max(1, int(cpus_per_worker))
     if workers is not None and workers < 1:
         raise MagicBrushError(f"--workers must be at least 1 (got {workers})")

@@ -91,6 +91,9 @@ class BatchDialog(QDialog):
         self.replace_existing.setToolTip(
             "Off: a file already in the output folder is never replaced; the result gets a free name beside "
             "it (NAME_colorized.jpg). The photos themselves are never replaced.")
+        # Skipping a done photo and replacing its output exclude each other: ticking one unticks the other.
+        self.replace_existing.toggled.connect(lambda on: on and self.skip_done.setChecked(False))
+        self.skip_done.toggled.connect(lambda on: on and self.replace_existing.setChecked(False))
         self.do_colorize = QCheckBox("Colorize")
         self.do_colorize.setChecked(True)
         self.do_stylize = QCheckBox("Stylize with the current style")
@@ -126,6 +129,11 @@ class BatchDialog(QDialog):
         self.open_output_button.setToolTip("Show the results in your file manager")
         self.open_output_button.setEnabled(False)
         close = QPushButton("Close")
+        # What a running batch was started with: locked until it ends, so the dialog never shows settings
+        # other than the ones at work.
+        self._settings_widgets = (self.inputs, add_files, add_folder, remove, self.recursive, self.output, browse,
+                                  self.format_combo, self.do_colorize, self.do_stylize, self.skip_done,
+                                  self.replace_existing)
 
         input_buttons = QVBoxLayout()
         for w in (add_files, add_folder, remove, self.recursive):
@@ -314,6 +322,8 @@ class BatchDialog(QDialog):
     def _set_running(self, running: bool) -> None:
         self.start_button.setEnabled(not running)
         self.stop_button.setEnabled(running)
+        for widget in self._settings_widgets:
+            widget.setEnabled(not running)
 
     def _fill_table(self, items: list[BatchItem]) -> None:
         self.table.setRowCount(len(items))

@@ -31,6 +31,12 @@ def test_batch_folder_with_broken_file_summary_and_resume(make_window, qtbot, tm
     dialog.output.setText(str(out))
     dialog.recursive.setChecked(True)
     dialog.format_combo.setCurrentIndex(dialog.format_combo.findData("jpg"))
+    # Skipping done photos (the default) and replacing their outputs exclude each other.
+    assert dialog.skip_done.isChecked() and not dialog.replace_existing.isChecked()
+    dialog.replace_existing.setChecked(True)
+    assert not dialog.skip_done.isChecked()
+    dialog.skip_done.setChecked(True)
+    assert not dialog.replace_existing.isChecked()
     with qtbot.waitSignal(dialog.batch_finished, timeout=60_000) as blocker:
         assert dialog.start()
     summary = blocker.args[0]
@@ -64,10 +70,13 @@ def test_batch_stop_finishes_current_file_and_leaves_nothing_partial(make_window
     w.style_panel.steps.setValue(10)
     w.style_panel.size.setValue(32)
     assert dialog.start()
+    # While it runs, what it was started with cannot be changed under it.
+    assert not dialog.output.isEnabled() and not dialog.inputs.isEnabled() and not dialog.do_stylize.isEnabled()
     qtbot.waitUntil(lambda: any(dialog.status_of(p) == "done" for p in sorted(folder.resolve().iterdir())),
                     timeout=60_000)
     dialog.stop_button.click()
     qtbot.waitUntil(lambda: dialog.job is None, timeout=60_000)
+    assert dialog.output.isEnabled() and dialog.inputs.isEnabled() and dialog.replace_existing.isEnabled()
     assert "Stopped" in dialog.summary_label.text()
     outputs = [p for p in out.iterdir()]
     assert 1 <= len(outputs) < 8
