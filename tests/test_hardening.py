@@ -143,6 +143,26 @@ def test_stylize_refuses_to_write_over_the_style_painting(tmp_path, tiny_stylize
     assert _bytes(painting) == before
 
 
+def test_threads_option_limits_the_command_and_restores_the_count(tmp_path, tiny_model, monkeypatch, capsys):
+    import magicbrush_desktop.cli.colorize as colorize_cli
+
+    seen = []
+    real = colorize_cli.run
+    monkeypatch.setattr(colorize_cli, "run", lambda args: seen.append(torch.get_num_threads()) or real(args))
+    parser_args = ["colorize", str(_grey(tmp_path / "in" / "a.jpg")), "-o", str(tmp_path / "out"),
+                   "--model", str(tiny_model)]
+    before = torch.get_num_threads()
+    assert main([*parser_args, "--threads", "1"]) == 0  # main builds its parser anew: it calls the patch
+    assert seen == [1] and torch.get_num_threads() == before
+    for command in ("colorize", "evaluate", "stylize"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        assert "--threads N" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main([*parser_args, "--threads", "-1"])
+    assert "threads must be 0" in capsys.readouterr().err
+
+
 def test_stylize_existing_output_needs_overwrite(tmp_path, tiny_stylize, capsys):
     photo = tmp_path / "photo.png"
     Image.fromarray(make_colour_image(48, 40, seed=1)).save(photo)
@@ -302,7 +322,11 @@ def test_stylize_unwritable_output_is_refused_before_work(tmp_path, capsys):
     Image.fromarray(make_colour_image(32, 32)).save(photo)
     (tmp_path / "folder.png").mkdir()
     assert main(["stylize", str(photo), "--style", "comic", "-o", str(tmp_path / "folder.png")]) == 1
-    assert "not a file" in capsys.readouterr().err
+    assert "is a folder; give -o a file name in it" in capsys.readouterr().err
+    (tmp_path / "results").mkdir()  # a plain folder: said so, not "use .jpg, .png, ..."
+    assert main(["stylize", str(photo), "--style", "comic", "-o", str(tmp_path / "results")]) == 1
+    err = capsys.readouterr().err
+    assert "is a folder" in err and "painted.jpg" in err and "use .jpg" not in err
     assert main(["stylize", str(photo), "--style", "comic", "-o", "/dev/null"]) == 1
     assert "Traceback" not in capsys.readouterr().err
 
@@ -648,9 +672,6 @@ def test_colorize_same_photo_twice_is_done_once_and_same_names_say_what_helps(tm
 
 
 def test_skip_existing_and_overwrite_exclude_each_other_and_skips_are_counted(tmp_path, tiny_model, capsys):
-    from magicbrush_desktop.core.batch import plan_batch, run_batch
-    from magicbrush_desktop.core.errors import MagicBrushError
-
     src = tmp_path / "in"
     _grey(src / "a.jpg")
     _grey(src / "b.jpg")

@@ -163,6 +163,16 @@ def test_looks_are_deterministic_pictures():
     assert find_look("nope") is None
 
 
+def test_display_names_keep_roman_numerals_in_capitals():
+    from magicbrush_desktop.core.style.gallery import display_name
+
+    assert display_name("kandinsky-composition-vii") == "Kandinsky Composition VII"
+    assert display_name("portrait_of_henry_viii") == "Portrait Of Henry VIII"
+    assert display_name("van-gogh-starry-night") == "Van Gogh Starry Night"
+    assert display_name("civic-mix-vivid") == "Civic Mix Vivid"  # words that only look Roman stay words
+    assert display_name("--") == "Untitled"
+
+
 def test_gallery_lists_looks_with_thumbnails_and_loads_by_name(tmp_path):
     gallery = Gallery(user_dir=tmp_path / "styles", pack_dir=tmp_path / "no-pack")
     keys = [e.key for e in gallery.entries()]

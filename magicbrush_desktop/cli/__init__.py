@@ -13,6 +13,7 @@ import sys
 from .. import __version__
 from ..core.errors import MagicBrushError
 from . import colorize, evaluate, models, stylize, train, tune
+from .common import cpu_threads
 
 SUBCOMMANDS = ("colorize", "stylize", "train", "evaluate", "tune", "models")
 
@@ -36,8 +37,11 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    # train passes --threads to its own config (its worker processes set it); the others run here.
+    threads = getattr(args, "threads", 0) if args.command != "train" else 0
     try:
-        return int(args.func(args) or 0)
+        with cpu_threads(threads):
+            return int(args.func(args) or 0)
     except MagicBrushError as exc:
         print(f"magicbrush {args.command}: error: {exc}", file=sys.stderr)
         return 1

@@ -10,7 +10,7 @@ from pathlib import Path
 # its heavy modules when it runs.
 from ..core.defaults import DEFAULT_RENDER_SIZE, SAVE_FORMATS
 from ..core.errors import MagicBrushError
-from .common import add_device_option, render_size_arg, run_with_progress, strength_arg
+from .common import add_device_option, add_threads_option, render_size_arg, run_with_progress, strength_arg
 
 
 def _quality(text: str) -> int:
@@ -47,6 +47,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "beside each photo is used when present")
     p.add_argument("--no-hints", action="store_true", help="ignore hint sidecars: automatic colours only")
     add_device_option(p)
+    add_threads_option(p)
     g = p.add_argument_group("cluster (docs/SCALING.md)")
     g.add_argument("--engine", choices=("local", "ray"), default="local",
                    help="local: this process (default); ray: a pool of Ray workers, one loaded model each "

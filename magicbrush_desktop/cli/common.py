@@ -80,6 +80,39 @@ def add_device_option(parser: argparse.ArgumentParser) -> None:
                              "GPU N (default: auto)")
 
 
+def threads_arg(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: '{text}'") from None
+    if not 0 <= value <= 4096:
+        raise argparse.ArgumentTypeError("threads must be 0 (all cores) to 4096")
+    return value
+
+
+def add_threads_option(parser: argparse.ArgumentParser) -> None:
+    """``--threads N``: how many CPU threads the command's computing may use (0: torch's default, all
+    cores), so a shared or small machine stays usable. Applied by :func:`..cli.main` around the command."""
+    parser.add_argument("--threads", type=threads_arg, default=0, metavar="N",
+                        help="CPU threads to compute with (default 0: all cores)")
+
+
+@contextmanager
+def cpu_threads(count: int) -> Iterator[None]:
+    """Run the body with torch limited to ``count`` CPU threads (0: unchanged), then restore the count."""
+    if not count:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 @dataclass(frozen=True)
 class JobOutcome:
     """How :func:`run_with_progress` ended: the job's ``Finished`` (None if it never came) and whether

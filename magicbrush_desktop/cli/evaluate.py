@@ -8,7 +8,7 @@ from pathlib import Path
 
 # Light imports only: the parser (and --help) must not wait for torch; run() imports the rest.
 from ..core.defaults import DEFAULT_RENDER_SIZE
-from .common import add_device_option, render_size_arg, run_with_progress, strength_arg
+from .common import add_device_option, add_threads_option, render_size_arg, run_with_progress, strength_arg
 
 
 def _limit(text: str) -> int:
@@ -22,15 +22,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("evaluate", help="PSNR, SSIM, colourfulness and false colour of a model on colour photos",
                        description="Colorize the lightness of colour photos and compare with the originals, "
                        "beside the luminance-only baseline.")
-    p.add_argument("folder", type=Path, metavar="FOLDER")
-    p.add_argument("--model", default=None, metavar="NAME|PATH")
-    p.add_argument("--render-size", type=render_size_arg, default=DEFAULT_RENDER_SIZE)
+    p.add_argument("folder", type=Path, metavar="FOLDER",
+                   help="colour photos to test on (each is turned grey, colorized and compared with itself)")
+    p.add_argument("--model", default=None, metavar="NAME|PATH", help="model name or .pt file (default: shipped)")
+    p.add_argument("--render-size", type=render_size_arg, default=DEFAULT_RENDER_SIZE, metavar="N",
+                   help=f"longest side the colours are predicted at (default {DEFAULT_RENDER_SIZE})")
     p.add_argument("--strength", type=strength_arg, default=1.0, help="colour strength 0..2 (default 1)")
-    p.add_argument("--limit", type=_limit, default=0, help="only the first N photos (default 0: all)")
+    p.add_argument("--limit", type=_limit, default=0, metavar="N", help="only the first N photos (default 0: all)")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON line")
     p.add_argument("--per-image", type=Path, default=None, metavar="CSV", help="write per-image figures")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --per-image file")
     add_device_option(p)
+    add_threads_option(p)
     p.set_defaults(func=run)
 
 

@@ -16,7 +16,7 @@ from ..core.limits import check_style_size
 from ..core.style.defaults import (
     DEFAULT_PRESET, DEFAULT_SIZE, DEFAULT_STEPS, LOOK_INFO, OPTIMIZERS, PRESET_NAMES, blended_weights,
 )
-from .common import add_device_option, render_size_arg, run_with_progress
+from .common import add_device_option, add_threads_option, render_size_arg, run_with_progress
 
 if TYPE_CHECKING:
     from ..core.style.gallery import Gallery
@@ -94,6 +94,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="replace OUT if it exists (default: refuse); the inputs are never replaced")
     p.add_argument("--json", action="store_true", help="print one JSON line with the losses and timing at the end")
     add_device_option(p)
+    add_threads_option(p)
     p.set_defaults(func=run)
 
 
@@ -161,6 +162,8 @@ def run(args: argparse.Namespace) -> int:
                               "leave them out")
     if _same_file(content_path, out):
         raise MagicBrushError(f"the output would overwrite the photo itself ({out}); choose another -o")
+    if out.is_dir():
+        raise MagicBrushError(f"'{out}' is a folder; give -o a file name in it (e.g. {out / 'painted.jpg'})")
     format_from_path(out)  # an unsupported extension fails now, not after minutes of work
     if not out.parent.exists():
         raise PhotoError(f"the output folder does not exist: {out.parent}")

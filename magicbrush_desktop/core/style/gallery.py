@@ -31,10 +31,16 @@ from .looks import LOOK_SIZE, LOOKS, find_look
 THUMB_SIZE = 160
 
 
+# Roman numerals of painting titles ("Composition VII", "Henry VIII"), kept in capitals. "i", "v" and "x"
+# alone are left out: in a file name they are more often a word or a letter than a number.
+_ROMAN = re.compile(r"(?=[ivxlc]{2,})(c{0,3})(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})")
+
+
 def display_name(stem: str) -> str:
-    """'van-gogh-starry-night' -> 'Van Gogh Starry Night'."""
+    """'van-gogh-starry-night' -> 'Van Gogh Starry Night'; 'kandinsky-composition-vii' -> '... VII'."""
     words = re.split(r"[-_\s]+", stem.strip())
-    return " ".join(w[:1].upper() + w[1:] for w in words if w) or "Untitled"
+    return " ".join(w.upper() if _ROMAN.fullmatch(w.lower()) else w[:1].upper() + w[1:]
+                    for w in words if w) or "Untitled"
 
 
 def slugify(name: str) -> str:
