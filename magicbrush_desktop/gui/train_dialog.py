@@ -62,8 +62,8 @@ SERIES_LABELS = {  # short: four of them share the legend's width
 LOSS_TOOLTIP = ("Training losses, lower is better.\nCritic: real / made = D_real / D_fake: the discriminator "
                 "(critic) on real and on generated colour.\nFooling it = G_GAN: the generator's adversarial loss;"
                 " Colour error = G_L1: its L1 distance from the true a*b* colours, times \u03bb.")
-VAL_TOOLTIP = ("Validation after each epoch, on photos kept out of training.\nLeft axis: PSNR in dB (higher = "
-               "closer to the originals). Right axis: colourfulness (Hasler\u2013S\u00fcsstrunk; real photos "
+VAL_TOOLTIP = ("Validation after each epoch, on photos kept out of training.\nLeft axis: closeness, PSNR in dB "
+               "(higher = closer to the originals). Right axis: colourfulness (Hasler\u2013S\u00fcsstrunk; real photos "
                "score about 40).")
 SAMPLE_COLUMNS = ("Input (grey)", "Result", "Original")
 MAX_POINTS = 2000  # older loss points are thinned so a long run stays smooth to chart
@@ -250,12 +250,13 @@ class TrainDialog(QDialog):
                                "average of the colourer's recent weights, which colours more steadily than "
                                "the last step alone (it helped in our tests)")
         self.steady.setChecked(True)
-        self.val_split = QDoubleSpinBox()
+        self.val_split = QSpinBox()  # in per cent: "10 %" reads better than "0.10"
         self.val_split.setToolTip("Share of your photos kept out of training to check progress (validation "
                                   "split)")
-        self.val_split.setRange(0.01, 0.5)
-        self.val_split.setSingleStep(0.05)
-        self.val_split.setValue(_default("val_split"))
+        self.val_split.setRange(1, 50)
+        self.val_split.setSingleStep(5)
+        self.val_split.setSuffix(" %")
+        self.val_split.setValue(round(100 * _default("val_split")))
         self.network.setToolTip("The generator network: the pretrained VGG encoder learns fastest")
         self.start_button = QPushButton("Start")
         self.estimate_button = QPushButton("Estimate time")
@@ -274,7 +275,7 @@ class TrainDialog(QDialog):
         self.loss_chart = LiveChart("Training losses (lower is better)", LOSS_SERIES, "step", labels=SERIES_LABELS)
         self.loss_chart.setToolTip(LOSS_TOOLTIP)
         self.val_chart = LiveChart("Checked on held-out photos", VAL_SERIES, "epoch", labels=SERIES_LABELS,
-                                   right=("colourfulness",), y_titles=("PSNR (dB)", "colourfulness"))
+                                   right=("colourfulness",), y_titles=("closeness (dB)", "colourfulness"))
         self.val_chart.setToolTip(VAL_TOOLTIP)
         self.sample = QLabel("Samples appear after each epoch")
         self.sample.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
@@ -321,7 +322,6 @@ class TrainDialog(QDialog):
         left.addLayout(buttons)
         left.addWidget(self.status)
         left.addStretch(1)
-        left.addWidget(close_box)
         # Column captions over the grid, as wide as the grid picture (set when a sample arrives).
         self.sample_header_bar = QWidget()
         headers = QHBoxLayout(self.sample_header_bar)
@@ -340,6 +340,7 @@ class TrainDialog(QDialog):
         progress_row = QHBoxLayout()
         progress_row.addWidget(self.progress, 1)
         progress_row.addWidget(self.eta_label)
+        progress_row.addWidget(close_box)  # bottom right, where a dialog's buttons are
         right = QVBoxLayout()
         right.addLayout(grid, 1)
         right.addLayout(progress_row)
@@ -381,7 +382,7 @@ class TrainDialog(QDialog):
             data_dir=self.folder.text().strip(), run_dir=str(self.run_dir()), epochs=self.epochs.value(),
             image_size=self.image_size.value(), batch_size=self.batch_size.value(), lr_g=self.lr_g.value(),
             lr_d=self.lr_d.value(), lambda_l1=self.lambda_l1.value(), soft_labels=self.soft_labels.isChecked(),
-            val_split=self.val_split.value(), generator=str(self.network.currentData()), device=self._device(),
+            val_split=self.val_split.value() / 100, generator=str(self.network.currentData()), device=self._device(),
             # The dialog's runs start from scratch, where the average's decay ramps up over the first
             # steps (core.train.average_decay): a short run is safe with the long-run default.
             ema_decay=_default("ema_decay") if self.steady.isChecked() else 0.0,

@@ -119,7 +119,7 @@ def test_train_dialog_one_tiny_epoch_installs_model(make_window, qtbot, tmp_path
     dialog, defaults = _tiny_training_form(w, tmp_path, "family-album", photos=6, epochs=1, batch=2)
     # TrainConfig's defaults are what the form starts with (pix2pix's G rate and λ, a 5x faster D).
     assert defaults == (2e-4, 1e-3, 100)
-    dialog.val_split.setValue(0.34)
+    dialog.val_split.setValue(34)  # per cent
     assert not dialog.resume_button.isEnabled()
     with qtbot.waitSignal(dialog.model_installed, timeout=120_000) as blocker:
         assert dialog.start()
