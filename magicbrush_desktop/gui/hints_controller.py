@@ -254,6 +254,13 @@ class HintsController(QObject):
     def _update(self) -> None:
         self.panel.set_count(self.hint_count())
         self.clear_action.setEnabled(bool(self.hints.hints))
+        # Nothing to paint on without a photo: the tools wait for one (hints may go on before colorizing).
+        has_photo = self.photo is not None
+        if not has_photo:
+            for action in (self.eraser_action, self.eyedropper_action, self.brush_action):
+                action.setChecked(False)
+        for action in (self.brush_action, self.eraser_action, self.eyedropper_action):
+            action.setEnabled(has_photo)
         self.overlay.update()
 
     def _on_brush_toggled(self, on: bool) -> None:

@@ -123,8 +123,13 @@ def test_paint_a_stroke_undo_redo_and_tools(make_window, qtbot, tmp_path):
 
 def test_brush_needs_a_colorized_picture(make_window, qtbot, tmp_path):
     w = make_window()
-    assert open_photo(qtbot, w, write_grey_photo(tmp_path / "old.png"))
     tool = w.hint_tool
+    # No photo: the brush and its tools cannot be switched on (B does nothing).
+    assert not tool.brush_action.isEnabled() and not tool.eraser_action.isEnabled()
+    qtbot.keyClick(w.canvas, Qt.Key.Key_B)
+    assert not tool.active()
+    assert open_photo(qtbot, w, write_grey_photo(tmp_path / "old.png"))
+    assert tool.brush_action.isEnabled() and tool.eyedropper_action.isEnabled()
     tool.brush_action.setChecked(True)
     assert not tool.paint_stroke([(0.5, 0.5)])
     assert "Colorize the photo first" in w.statusBar().currentMessage()
