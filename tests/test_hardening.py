@@ -651,6 +651,9 @@ def test_colorize_empty_plans_say_why(tmp_path, tiny_model, capsys):
     assert main(["colorize", str(tmp_path / "empty"), "-o", str(tmp_path / "o"), "--model", str(tiny_model)]) == 1
     err = capsys.readouterr().err
     assert "no photos found" in err and "add -r" in err
+    _grey(tmp_path / "empty" / "top.jpg")  # photos on top and below: the ones below are said to be left out
+    assert main(["colorize", str(tmp_path / "empty"), "-o", str(tmp_path / "o"), "--model", str(tiny_model)]) == 0
+    assert "note: 1 photo(s) in sub-folders are left out; add -r" in capsys.readouterr().err
     (tmp_path / "bare").mkdir()  # nothing below it either: -r would not help, so it is not suggested
     assert main(["colorize", str(tmp_path / "bare"), "-o", str(tmp_path / "o"), "--model", str(tiny_model)]) == 1
     err = capsys.readouterr().err

@@ -65,7 +65,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from ..core.batch import plan_batch, run_batch
+    from ..core.batch import photos_below, plan_batch, run_batch
     from ..core.colorize import Colorizer
     from ..core.pipeline import colorize_job, run_to_end
     from ..core.provenance import Provenance
@@ -85,6 +85,9 @@ def run(args: argparse.Namespace) -> int:
             raise MagicBrushError(f"with --engine ray, Ray gives each worker a GPU of its own: use --device cuda, "
                                   f"not {args.device}")
     items = plan_batch(sources, args.out, recursive=args.recursive, fmt=args.format)
+    if not args.recursive and (below := photos_below(sources)):
+        print(f"note: {below}{'+' if below >= 10_000 else ''} photo(s) in sub-folders are left out; add -r to "
+              "include them", file=sys.stderr)
     if getattr(args, "engine", "local") == "ray":
         return _run_ray(args, items)
     colorizer = Colorizer.load(args.model, args.device)

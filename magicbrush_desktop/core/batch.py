@@ -118,6 +118,22 @@ def plan_batch(
     return items
 
 
+def photos_below(sources: list[Path], limit: int = 10_000) -> int:
+    """How many photos lie in sub-folders of the source folders (what a run without ``recursive``
+    leaves out), counted up to ``limit`` so a huge archive is not walked to the end just to say so."""
+    count = 0
+    for src in map(Path, sources):
+        if not src.is_dir():
+            continue
+        for sub in sorted(p for p in src.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            for path in sub.rglob("*"):
+                if path.is_file() and is_image_path(path):
+                    count += 1
+                    if count >= limit:
+                        return count
+    return count
+
+
 def _inside(path: Path, folder: Path) -> bool:
     try:
         path.relative_to(folder)
