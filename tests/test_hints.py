@@ -259,6 +259,12 @@ def test_cli_colorize_with_hints_file_and_folder_sidecars(tiny_model, tmp_path, 
     assert main(["colorize", str(src), "--hints", str(hints), "--model", str(tiny_model),
                  "-o", str(tmp_path / "x")]) == 1
     assert "--hints goes with exactly one photo" in capsys.readouterr().err
+    # A hints file named on the command line that is not there is refused, not replaced by automatic colours.
+    assert main(["colorize", str(a), "--hints", str(tmp_path / "typo.hints.json"), "--model", str(tiny_model),
+                 "-o", str(tmp_path / "y")]) == 1
+    err = capsys.readouterr().err
+    assert "hints file" in err and "typo.hints.json' does not exist" in err
+    assert not (tmp_path / "y").exists() or not any((tmp_path / "y").iterdir())  # nothing written
 
 
 def test_desktop_batch_uses_sidecars_too(tiny_model, tmp_path):

@@ -90,14 +90,10 @@ def run(args: argparse.Namespace) -> int:
               "include them", file=sys.stderr)
     if getattr(args, "engine", "local") == "ray":
         return _run_ray(args, items)
+    hints_file = _hints_file(args, items)
     colorizer = Colorizer.load(args.model, args.device)
 
     from ..core.hints import hints_for_photo
-
-    hints_file = getattr(args, "hints", None)
-    if hints_file is not None and (len(items) != 1 or getattr(args, "no_hints", False)):
-        raise MagicBrushError("--hints goes with exactly one photo (folders use NAME.hints.json beside each photo)"
-                              if len(items) != 1 else "--hints and --no-hints contradict each other")
 
     def process(photo):  # noqa: ANN001, ANN202
         hints, message = hints_for_photo(photo, hints_file, use_sidecar=not getattr(args, "no_hints", False))
@@ -112,6 +108,19 @@ def run(args: argparse.Namespace) -> int:
     return _report(args, items, job)
 
 
+def _hints_file(args: argparse.Namespace, items: list) -> Path | None:
+    """The --hints file, checked before any work: one photo only, not with --no-hints, and there."""
+    hints_file = getattr(args, "hints", None)
+    if hints_file is not None and (len(items) != 1 or getattr(args, "no_hints", False)):
+        raise MagicBrushError("--hints goes with exactly one photo (folders use NAME.hints.json beside each photo)"
+                              if len(items) != 1 else "--hints and --no-hints contradict each other")
+    if hints_file is not None and not hints_file.is_file():
+        # A file named on purpose that is not there is most likely a typo: said, not quietly replaced by
+        # the automatic colours.
+        raise MagicBrushError(f"hints file '{hints_file}' does not exist")
+    return hints_file
+
+
 def _run_ray(args: argparse.Namespace, items: list) -> int:
     """``--engine ray``: the same batch, coloured by Ray workers (core/cluster.py), reported the same way."""
     from tqdm import tqdm
@@ -120,10 +129,7 @@ def _run_ray(args: argparse.Namespace, items: list) -> int:
     from ..core.models import resolve_model
     from ..core.provenance import Provenance
 
-    hints_file = getattr(args, "hints", None)
-    if hints_file is not None and (len(items) != 1 or getattr(args, "no_hints", False)):
-        raise MagicBrushError("--hints goes with exactly one photo (folders use NAME.hints.json beside each photo)"
-                              if len(items) != 1 else "--hints and --no-hints contradict each other")
+    hints_file = _hints_file(args, items)
     model_path = resolve_model(args.model)
     settings = ColorizeSettings(
         model_file=model_path.name, device=args.device, render_size=args.render_size,
