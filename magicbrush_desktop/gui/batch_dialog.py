@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.batch import BatchItem, plan_batch, run_batch
+from ..core.batch import BatchItem, photos_below, plan_batch, run_batch
 from ..core.errors import MagicBrushError
 from ..core.events import FileDone, Finished, Progress
 from ..core.imageio import SAVE_FORMATS
@@ -66,6 +66,7 @@ class BatchDialog(QDialog):
         self.job: Job | None = None
         self.items: list[BatchItem] = []
         self.summary: dict | None = None
+        self._left_out = ""  # what the last Start did not take (photos in sub-folders), said with its summary
         self._rows: dict[Path, int] = {}
         self._clock = EtaClock()
 
@@ -283,7 +284,10 @@ class BatchDialog(QDialog):
         self._fill_table(items)
         self.progress.setRange(0, len(items))
         self.progress.setValue(0)
-        self.summary_label.clear()
+        below = 0 if self.recursive.isChecked() else photos_below(self.input_paths())
+        self._left_out = (f"{below}{'+' if below >= 10_000 else ''} photo(s) in sub-folders left out: tick "
+                          "“Include sub-folders” to add them" if below else "")
+        self.summary_label.setText(self._left_out)
         self._clock.restart()
         skip = self.skip_done.isChecked()
         overwrite = self.replace_existing.isChecked()
@@ -388,6 +392,8 @@ class BatchDialog(QDialog):
         if self.summary.get("stopped"):
             text = (f"Stopped: {self.summary['stopped']}. " + text + f"\n{len(self.summary.get('not_done', []))} "
                     "photo(s) not tried; free some space and Start again (photos already done are skipped).")
+        if self._left_out:
+            text += "\n" + self._left_out
         self.summary_label.setText(text)
         self.eta_label.clear()
         self.open_output_button.setEnabled(self.output_folder().is_dir())

@@ -29,8 +29,15 @@ def test_batch_folder_with_broken_file_summary_and_resume(make_window, qtbot, tm
     dialog = w.batch_dialog
     out = tmp_path / "out"
     dialog.output.setText(str(out))
-    dialog.recursive.setChecked(True)
     dialog.format_combo.setCurrentIndex(dialog.format_combo.findData("jpg"))
+    # Without sub-folders, the one photo below is said to be left out, with its summary.
+    with qtbot.waitSignal(dialog.batch_finished, timeout=60_000):
+        assert dialog.start()
+    assert "1 photo(s) in sub-folders left out" in dialog.summary_label.text()
+    qtbot.waitUntil(lambda: dialog.job is None, timeout=10_000)
+    for written in [p for p in out.rglob("*") if p.is_file()]:  # start the real run afresh
+        written.unlink()
+    dialog.recursive.setChecked(True)
     # Skipping done photos (the default) and replacing their outputs exclude each other.
     assert dialog.skip_done.isChecked() and not dialog.replace_existing.isChecked()
     dialog.replace_existing.setChecked(True)
