@@ -53,6 +53,18 @@ def _guided(radius: int, eps: float, gain: float) -> Treatment:
     return apply
 
 
+def _agreement(radius: int, power: float, gain: float) -> Treatment:
+    """Shrink chroma where neighbouring hues disagree (a rainbow sweep over a plain surface): R = |mean ab| /
+    mean |ab| over a (2r+1)² window is 1 where the colour holds one hue and falls where hues turn."""
+    def apply(_l: np.ndarray, ab: np.ndarray) -> np.ndarray:
+        k = (2 * radius + 1, 2 * radius + 1)
+        c = np.hypot(ab[..., 0], ab[..., 1])
+        mean_a, mean_b, mean_c = (cv2.blur(x.astype(np.float32), k) for x in (ab[..., 0], ab[..., 1], c))
+        agreement = np.hypot(mean_a, mean_b) / (mean_c + 1e-3)
+        return ab * (gain * np.clip(agreement, 0, 1) ** power)[..., None]
+    return apply
+
+
 TREATMENTS: dict[str, Treatment] = {
     "gain 1.0": _chroma_curve(lambda c: c),
     "gain 1.1 (shipped calibration)": _chroma_curve(lambda c: 1.1 * c),
@@ -63,6 +75,10 @@ TREATMENTS: dict[str, Treatment] = {
     "knee 12, 1.5": _chroma_curve(lambda c: 1.5 * c**3 / (c**2 + 144)),
     "guided 16, 1e-3, 1.1": _guided(16, 1e-3, 1.1),
     "guided 16, 1e-3, 1.4": _guided(16, 1e-3, 1.4),
+    "agreement 12, 1, 1.2": _agreement(12, 1, 1.2),
+    "agreement 24, 1, 1.25": _agreement(24, 1, 1.25),
+    "agreement 24, 2, 1.35": _agreement(24, 2, 1.35),
+    "agreement 48, 2, 1.4": _agreement(48, 2, 1.4),
 }
 
 
@@ -73,12 +89,15 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=100, help="first N photos (0: all)")
     parser.add_argument("--gains", default="", help="comma-separated uniform gains instead of the treatments")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's)")
+    parser.add_argument("--only", default="", help="comma-separated name prefixes of the treatments to run")
     args = parser.parse_args()
     if args.threads:
         import torch
 
         torch.set_num_threads(args.threads)
     treatments = TREATMENTS
+    if args.only:
+        treatments = {k: v for k, v in TREATMENTS.items() if any(k.startswith(o) for o in args.only.split(","))}
     if args.gains:
         gains = [float(g) for g in args.gains.split(",")]
         treatments = {f"gain {g:g}": _chroma_curve(lambda c, g=g: g * c) for g in gains}
