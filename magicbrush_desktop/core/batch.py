@@ -109,9 +109,9 @@ def plan_batch(
         if in_output:
             raise MagicBrushError(f"the {in_output} photo(s) in {names} all lie inside the output folder "
                                   f"'{out_dir}' (taken as earlier results); choose an output folder outside it")
-        has_subfolders = any(p.is_dir() and any(c.is_dir() for c in p.iterdir())
-                             for p in map(Path, sources) if p.is_dir())
-        hint = "; add -r (Include sub-folders) to look in its sub-folders" if has_subfolders and not recursive else ""
+        # -r is suggested only where it would find something.
+        below = not recursive and photos_below([Path(s) for s in sources], limit=1) > 0
+        hint = "; add -r (Include sub-folders) to take the photos in its sub-folders" if below else ""
         extra = f" ({not_images} other file(s) are not photos)" if not_images else ""
         raise MagicBrushError(f"no photos found in {names}{extra}{hint}")
     check_output_folder(out_dir)

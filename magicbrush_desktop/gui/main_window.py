@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 from PySide6.QtCore import QByteArray, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence, QUndoStack
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -51,6 +51,7 @@ from .style_controller import StyleController
 from .style_panel import StylePanel
 from .preload import TORCH, Preloader
 from .worker import FINISHED, Job, JobFactory, readable_error
+from .widgets import available_geometry, size_within_screen
 
 if TYPE_CHECKING:  # torch-heavy: imported by the worker threads that use them, after the window shows
     from ..core.colorize import ChromaPrediction
@@ -61,7 +62,6 @@ log = logging.getLogger(__name__)
 
 APP_TITLE = "Magic Brush"
 DEFAULT_SIZE = (1280, 820)  # the first window, when the screen has room for it
-FRAME_ALLOWANCE = (16, 48)  # window-manager frame and title bar, outside the window's own size
 DOCK_WIDTH, DOCK_MIN_WIDTH = 340, 260
 
 
@@ -1057,8 +1057,7 @@ class MainWindow(QMainWindow):
         self.side_action.setChecked(qs.value("side_by_side", False, type=bool))
 
     def _available(self):
-        screen = self.screen() or QGuiApplication.primaryScreen()
-        return screen.availableGeometry()
+        return available_geometry(self)
 
     def _fits_screen(self) -> bool:
         avail = self._available()
@@ -1067,9 +1066,7 @@ class MainWindow(QMainWindow):
     def fit_to_screen(self) -> None:
         """Default size: up to 1280×820, never more than the screen's free area (less the frame)."""
         avail = self._available()
-        width = min(DEFAULT_SIZE[0], avail.width() - FRAME_ALLOWANCE[0])
-        height = min(DEFAULT_SIZE[1], avail.height() - FRAME_ALLOWANCE[1])
-        self.resize(max(width, 320), max(height, 240))
+        self.resize(*size_within_screen(self, DEFAULT_SIZE))
         frame = self.frameGeometry()
         frame.moveCenter(avail.center())
         self.move(frame.topLeft().x(), max(avail.top(), frame.topLeft().y()))

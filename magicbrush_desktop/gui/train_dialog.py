@@ -17,7 +17,7 @@ from typing import Any
 
 from PySide6.QtCharts import QChart, QChartView, QLineSeries, QValueAxis
 from PySide6.QtCore import QMargins, Qt, Signal
-from PySide6.QtGui import QGuiApplication, QPainter
+from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -46,6 +46,7 @@ from ..core.paths import user_data_dir, user_models_dir
 from ..core.train_config import TrainConfig
 from .imaging import to_pixmap
 from .job_status import EtaClock, format_eta
+from .widgets import size_within_screen
 from .worker import FINISHED, Job
 
 LOSS_SERIES = ("D_real", "D_fake", "G_GAN", "G_L1")
@@ -63,8 +64,8 @@ LOSS_TOOLTIP = ("Training losses, lower is better.\nCritic: real / made = D_real
                 "(critic) on real and on generated colour.\nFooling it = G_GAN: the generator's adversarial loss;"
                 " Colour error = G_L1: its L1 distance from the true a*b* colours, times \u03bb.")
 VAL_TOOLTIP = ("Validation after each epoch, on photos kept out of training.\nLeft axis: closeness, PSNR in dB "
-               "(higher = closer to the originals). Right axis: colourfulness (Hasler\u2013S\u00fcsstrunk; real photos "
-               "score about 40).")
+               "(higher = closer to the originals). Right axis: colourfulness (Hasler\u2013S\u00fcsstrunk; real "
+               "photos score about 40).")
 SAMPLE_COLUMNS = ("Input (grey)", "Result", "Original")
 MAX_POINTS = 2000  # older loss points are thinned so a long run stays smooth to chart
 # Narrower than this, a chart's tick labels turn into "..." and its legend words are cut (seen under Xvfb):
@@ -200,7 +201,7 @@ class TrainDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Train a Colorizer \u2013 Magic Brush")
         self.setModal(False)
-        self._fit_to_screen()
+        self.resize(*size_within_screen(self, DEFAULT_SIZE, minimum=(640, 480)))
         self.job: Job | None = None
         self.result_path: Path | None = None
         self.installed_path: Path | None = None
@@ -576,15 +577,6 @@ class TrainDialog(QDialog):
                                             Qt.TransformationMode.SmoothTransformation)
         self.sample.setPixmap(scaled)
         self.sample_header_bar.setFixedWidth(round(scaled.width() / max(scaled.devicePixelRatio(), 1.0)))
-
-    def _fit_to_screen(self) -> None:
-        """Default size: up to DEFAULT_SIZE, never more than the screen's free area (less a frame)."""
-        screen = self.screen() or QGuiApplication.primaryScreen()
-        avail = screen.availableGeometry() if screen is not None else None
-        width, height = DEFAULT_SIZE
-        if avail is not None and avail.width() > 0:
-            width, height = min(width, avail.width() - 40), min(height, avail.height() - 60)
-        self.resize(max(width, 640), max(height, 480))
 
     def _arrange_charts(self, side_by_side: bool) -> None:
         """Lay the two charts side by side (samples below both) or one above the other (samples below)."""

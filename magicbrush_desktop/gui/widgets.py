@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QRect, Qt, Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -15,6 +16,26 @@ from PySide6.QtWidgets import (
     QStylePainter,
     QWidget,
 )
+
+FRAME_ALLOWANCE = (16, 48)  # window-manager frame and title bar, outside a window's own size
+
+
+def available_geometry(widget: QWidget) -> QRect | None:
+    """The free area (less task bars) of the screen the widget is on, or of the primary screen."""
+    screen = widget.screen() or QGuiApplication.primaryScreen()
+    return screen.availableGeometry() if screen is not None else None
+
+
+def size_within_screen(widget: QWidget, default: tuple[int, int],
+                       minimum: tuple[int, int] = (320, 240)) -> tuple[int, int]:
+    """``default`` (width, height), cut down to the screen's free area less a window frame."""
+    width, height = default
+    avail = available_geometry(widget)
+    if avail is not None and avail.width() > 0:
+        width = min(width, avail.width() - FRAME_ALLOWANCE[0])
+        height = min(height, avail.height() - FRAME_ALLOWANCE[1])
+    return max(width, minimum[0]), max(height, minimum[1])
+
 
 LOG_SLIDER_TICKS = 400  # slider resolution: ~1.7 % per tick over 4 decades
 
