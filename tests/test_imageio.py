@@ -135,8 +135,9 @@ def test_truncated_and_missing(tmp_path):
     p.write_bytes(buf.getvalue()[: len(buf.getvalue()) // 2])
     with pytest.raises(PhotoError, match="cut.jpg"):
         read_photo(p)
-    with pytest.raises(PhotoError, match="does not exist"):
+    with pytest.raises(PhotoError, match="does not exist") as missing:
         read_photo(tmp_path / "nope.jpg")
+    assert str(tmp_path / "nope.jpg") in str(missing.value)  # the folder too: a typo may lie there
     with pytest.raises(PhotoError, match="folder"):
         read_photo(tmp_path)
 

@@ -104,7 +104,8 @@ def _open(source: Path | bytes) -> Image.Image:
     if not isinstance(source, bytes):
         path = Path(source)
         if not path.exists():
-            raise PhotoError(f"{name} does not exist")
+            # The whole path as given: the name alone hides a typo in the folder part.
+            raise PhotoError(f"'{path}' does not exist")
         if path.is_dir():
             raise PhotoError(f"{name} is a folder, not a photo")
         if path.stat().st_size == 0:
