@@ -9,6 +9,8 @@ colourfulness and false colour on neutral surfaces (mean over photos, as ``magic
 - ``gain g``: uniform a*b* gain (the shipped calibration is one of these);
 - ``soft-threshold t, g``: chroma below t pulled to zero, the rest scaled: C' = g * max(C - t, 0);
 - ``knee t, g``: smooth suppression of faint chroma, C' = g * C * C^2 / (C^2 + t^2);
+- ``expand t, k``: chroma above t stretched, below it kept: C' = C for C <= t, t + k (C - t) above (no
+  pixel crosses t, so the share of neutral pixels painted past a threshold >= t cannot grow);
 - ``guided r, eps, g``: a wide edge-aware guided filter of a*b* along L before composing (averages
   hues that disagree inside flat regions, keeps colour edges that follow L).
 
@@ -73,6 +75,9 @@ TREATMENTS: dict[str, Treatment] = {
     "soft-threshold 8, 1.5": _chroma_curve(lambda c: 1.5 * np.maximum(c - 8, 0)),
     "knee 8, 1.3": _chroma_curve(lambda c: 1.3 * c**3 / (c**2 + 64)),
     "knee 12, 1.5": _chroma_curve(lambda c: 1.5 * c**3 / (c**2 + 144)),
+    "expand 12, 1.5": _chroma_curve(lambda c: np.where(c > 12, 12 + 1.5 * (c - 12), c)),
+    "expand 15, 1.6": _chroma_curve(lambda c: np.where(c > 15, 15 + 1.6 * (c - 15), c)),
+    "expand 15, 2.0": _chroma_curve(lambda c: np.where(c > 15, 15 + 2.0 * (c - 15), c)),
     "guided 16, 1e-3, 1.1": _guided(16, 1e-3, 1.1),
     "guided 16, 1e-3, 1.4": _guided(16, 1e-3, 1.4),
     "agreement 12, 1, 1.2": _agreement(12, 1, 1.2),
