@@ -87,7 +87,9 @@ def test_colorize_job_hints_match_the_cli_path_and_adjust_chroma_comes_after_the
         return chroma
 
     result = run_to_end(colorize_job(photo, colorizer, render_size=64, hints=hints, adjust_chroma=grey)).result
-    assert np.array_equal(seen[0], with_hints.chroma.ab)
+    # Two runs of the network, so equal up to float rounding: on a CPU with bf16/AVX-512 kernels, oneDNN's
+    # choice of kernel can differ between the first calls and later ones (seen: 1e-5 of a*b* on 0.3 %).
+    np.testing.assert_allclose(seen[0], with_hints.chroma.ab, rtol=0, atol=1e-3)
     spread = result.rgb.astype(int).max(axis=2) - result.rgb.astype(int).min(axis=2)
     assert spread.max() <= 2  # R = G = B up to rounding: the adjusted chroma was composed
 
