@@ -48,6 +48,11 @@ def _chroma_curve(curve: Callable[[np.ndarray], np.ndarray]) -> Treatment:
     return apply
 
 
+def _expand(threshold: float, stretch: float) -> Treatment:
+    """Chroma above ``threshold`` stretched by ``stretch``, chroma below it kept (the module's ``expand``)."""
+    return _chroma_curve(lambda c: np.where(c > threshold, threshold + stretch * (c - threshold), c))
+
+
 def _guided(radius: int, eps: float, gain: float) -> Treatment:
     def apply(l: np.ndarray, ab: np.ndarray) -> np.ndarray:
         a, b = guided_coefficients(l, ab, radius=radius, eps=eps)
@@ -75,9 +80,9 @@ TREATMENTS: dict[str, Treatment] = {
     "soft-threshold 8, 1.5": _chroma_curve(lambda c: 1.5 * np.maximum(c - 8, 0)),
     "knee 8, 1.3": _chroma_curve(lambda c: 1.3 * c**3 / (c**2 + 64)),
     "knee 12, 1.5": _chroma_curve(lambda c: 1.5 * c**3 / (c**2 + 144)),
-    "expand 12, 1.5": _chroma_curve(lambda c: np.where(c > 12, 12 + 1.5 * (c - 12), c)),
-    "expand 15, 1.6": _chroma_curve(lambda c: np.where(c > 15, 15 + 1.6 * (c - 15), c)),
-    "expand 15, 2.0": _chroma_curve(lambda c: np.where(c > 15, 15 + 2.0 * (c - 15), c)),
+    "expand 12, 1.5": _expand(12, 1.5),
+    "expand 15, 1.6": _expand(15, 1.6),
+    "expand 15, 2.0": _expand(15, 2.0),
     "guided 16, 1e-3, 1.1": _guided(16, 1e-3, 1.1),
     "guided 16, 1e-3, 1.4": _guided(16, 1e-3, 1.4),
     "agreement 12, 1, 1.2": _agreement(12, 1, 1.2),
