@@ -17,6 +17,10 @@ colourfulness and false colour on neutral surfaces (mean over photos, as ``magic
 ``--gains`` replaces the treatments by uniform gains at the listed values: a sweep for choosing a new
 model's shipped gain (``scripts/ship_model.py --chroma-gain``) from one prediction per photo. Grey
 baseline and the originals' colourfulness are printed in the same run.
+
+``--temperatures`` (a colour-class model, ``--head classes``): the network runs once per photo at each
+listed annealing temperature, and every treatment is applied to each (rows "T t, ..."): the sweep for
+choosing its shipped temperature (``scripts/ship_model.py --temperature``) and gain together.
 """
 
 from __future__ import annotations
@@ -100,6 +104,8 @@ def main() -> int:
     parser.add_argument("--gains", default="", help="comma-separated uniform gains instead of the treatments")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's)")
     parser.add_argument("--only", default="", help="comma-separated name prefixes of the treatments to run")
+    parser.add_argument("--temperatures", default="",
+                        help="comma-separated annealing temperatures of a colour-class model (default: its own)")
     args = parser.parse_args()
     if args.threads:
         import torch
@@ -118,20 +124,27 @@ def main() -> int:
     colorizer.info["inference"] = {}  # raw network output; every treatment sets its own gain
     photos = [read_photo(p) for p in scan_images(args.photos)[: args.limit or None]]
     photos = [p for p in photos if not p.is_greyscale]
-    predictions = [colorizer.predict(p) for p in photos]
+    temperatures: list[float | None] = [float(t) for t in args.temperatures.split(",")] if args.temperatures else [None]
+    if args.temperatures and getattr(colorizer.generator, "head_kind", "") != "classes":
+        parser.error("--temperatures needs a colour-class model (trained with --head classes)")
     rows: list[tuple[str, dict[str, float]]] = []
     grey = [grey_baseline(p.lightness) for p in photos]
     rows.append(("grey baseline", _figures(grey, photos)))
-    for name, treat in treatments.items():
-        outs = []
-        for photo, pred in zip(photos, predictions):
-            w, h = pred.render_size
-            l_low = cv2.resize(photo.lightness, (w, h), interpolation=cv2.INTER_AREA) / 100.0
-            ab = np.ascontiguousarray(treat(l_low.astype(np.float32), pred.ab), dtype=np.float32)
-            coef_a, coef_b = guided_coefficients(l_low.astype(np.float32), ab)
-            outs.append(compose(photo.lightness, ChromaPrediction(coef_a, coef_b, ab, (w, h))))
-        rows.append((name, _figures(outs, photos)))
-        print(f"{name}: done", file=sys.stderr, flush=True)
+    for temperature in temperatures:
+        if temperature is not None:
+            colorizer.generator.temperature = temperature
+        predictions = [colorizer.predict(p) for p in photos]
+        prefix = "" if temperature is None else f"T {temperature:g}, "
+        for name, treat in treatments.items():
+            outs = []
+            for photo, pred in zip(photos, predictions):
+                w, h = pred.render_size
+                l_low = cv2.resize(photo.lightness, (w, h), interpolation=cv2.INTER_AREA) / 100.0
+                ab = np.ascontiguousarray(treat(l_low.astype(np.float32), pred.ab), dtype=np.float32)
+                coef_a, coef_b = guided_coefficients(l_low.astype(np.float32), ab)
+                outs.append(compose(photo.lightness, ChromaPrediction(coef_a, coef_b, ab, (w, h))))
+            rows.append((prefix + name, _figures(outs, photos)))
+            print(f"{prefix}{name}: done", file=sys.stderr, flush=True)
     real_cf = float(np.mean([M.colourfulness(p.rgb) for p in photos]))
     print(f"model {colorizer.name}, {len(photos)} photos of {args.photos.name}, originals' colourfulness {real_cf:.1f}\n")
     print("| treatment | PSNR dB | SSIM | colourfulness | false colour % |")

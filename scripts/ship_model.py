@@ -53,9 +53,16 @@ def main() -> None:
     parser.add_argument("--models-dir", type=Path, default=REPO / "models")
     parser.add_argument("--calibrate", action="store_true", help="fit the chroma gain on the validation split")
     parser.add_argument("--chroma-gain", type=float, help="store this chroma gain (0.5..2) instead of the run's")
+    parser.add_argument("--temperature", type=float,
+                        help="a colour-class model's annealing temperature (0.05..1) instead of the run's")
     args = parser.parse_args()
 
     ckpt = load_checkpoint(args.checkpoint)
+    if args.temperature is not None:
+        kwargs = ckpt["arch"].get("kwargs", {})
+        if kwargs.get("head") != "classes" or not 0.05 <= args.temperature <= 1.0:
+            parser.error("--temperature takes 0.05..1 and needs a colour-class model (--head classes)")
+        ckpt["arch"] = {**ckpt["arch"], "kwargs": {**kwargs, "temperature": args.temperature}}
     generator = generator_from_checkpoint(ckpt)
     validation = dict(ckpt.get("metrics", {}))
     inference = dict(ckpt.get("inference", {}))

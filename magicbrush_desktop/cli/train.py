@@ -72,6 +72,12 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--base", type=_int_in(1, 4096), default=None, help="generator width (channels)")
     p.add_argument("--encoder", choices=("frozen", "finetune"), default="frozen",
                    help="vgg_resunet: keep the ImageNet encoder frozen or fine-tune it")
+    p.add_argument("--head", choices=("regression", "classes"), default=d.head,
+                   help="vgg_resunet: regress a*b* (default) or predict a distribution over a*b* colour "
+                   "classes, shown as its annealed mean (Zhang et al. 2016); with --init, 'classes' turns the "
+                   "model's regression head into classes that start from its colours")
+    p.add_argument("--lambda-ce", type=_finite, default=d.lambda_ce,
+                   help="weight of the colour classes' cross-entropy (--head classes; default 5)")
     p.add_argument("--discriminator", choices=sorted(DISCRIMINATORS), default=d.discriminator)
     p.add_argument("--init", default="", metavar="NAME|PATH",
                    help="start the generator from this model (e.g. magicbrush-colorizer-v1) and train on")
@@ -112,7 +118,7 @@ def config_from_args(args: argparse.Namespace, data_dir: Path, run_dir: Path) ->
         warmup_epochs=args.warmup_epochs, val_split=args.val_split, test_split=args.test_split, seed=args.seed,
         generator=args.generator, generator_kwargs=gen_kwargs, discriminator=args.discriminator,
         save_every_minutes=args.save_every, device=args.device, threads=args.threads,
-        init=args.init, degrade=args.degrade, ema_decay=args.ema,
+        init=args.init, degrade=args.degrade, ema_decay=args.ema, head=args.head, lambda_ce=args.lambda_ce,
     )
 
 

@@ -134,6 +134,8 @@ def generator_from_checkpoint(ckpt: dict[str, Any], *, pretrained_parts: bool = 
 _FLAGS = ("pretrained", "freeze_encoder")
 # Depth-like settings count blocks (a few); widths count channels (at most a few thousand).
 _DEPTHS = ("depth", "n_layers")
+# Real-valued settings and their ranges (the colour classes' annealing temperature).
+_FRACTIONS = {"temperature": (0.05, 1.0)}
 
 
 def _check_arch_numbers(kwargs: dict[str, Any]) -> None:
@@ -142,6 +144,11 @@ def _check_arch_numbers(kwargs: dict[str, Any]) -> None:
         if key in _FLAGS:
             if not isinstance(value, bool):
                 raise ModelError(f"the model file declares {key}={value!r}; it must be true or false")
+            continue
+        if key in _FRACTIONS:
+            low, high = _FRACTIONS[key]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+                raise ModelError(f"the model file declares {key}={value!r}; it must be a number {low}..{high}")
             continue
         if isinstance(value, str) and len(value) < 100:
             continue  # names (e.g. the VGG weights' source): the network checks its own choices

@@ -115,7 +115,8 @@ MAX_BATCH_SIZE = 4096
 def check_train_numbers(*, epochs: int, image_size: int, batch_size: int, threads: int, lr_g: float,
                         lr_d: float, lambda_l1: float, val_split: float, test_split: float,
                         flip_labels: float, warmup_epochs: int, save_every_minutes: float, max_steps: int,
-                        ema_decay: float, **_other: object) -> None:
+                        ema_decay: float, lambda_ce: float = 0.0, head: str = "",
+                        **_other: object) -> None:
     """Every training number in range, with one readable message for the first that is not.
 
     Accepts ``**asdict(config)`` (other fields are ignored here).
@@ -139,6 +140,9 @@ def check_train_numbers(*, epochs: int, image_size: int, batch_size: int, thread
     for name, value in (("generator learning rate", lr_g), ("discriminator learning rate", lr_d)):
         need(finite(value) and 0 < value <= 1, f"the {name} must be above 0 and at most 1 (got {value})")
     need(finite(lambda_l1) and lambda_l1 >= 0, f"the L1 weight must be a number ≥ 0 (got {lambda_l1})")
+    need(finite(lambda_ce) and lambda_ce >= 0,
+         f"the colour classes' weight must be a number ≥ 0 (got {lambda_ce})")
+    need(head in ("", "regression", "classes"), f"the head must be regression or classes (got {head!r})")
     need(finite(val_split) and 0 <= val_split < 1, f"the validation split must be in 0..1 (got {val_split})")
     need(finite(test_split) and 0 <= test_split < 1 and val_split + test_split < 1,
          f"the test split must be in 0..1 and leave photos to train on (got {test_split})")

@@ -54,3 +54,36 @@ class GANLoss(nn.Module):
 def l1_loss(pred_ab: torch.Tensor, true_ab: torch.Tensor) -> torch.Tensor:
     """Mean absolute error between normalised ab maps (N, 2, H, W)."""
     return F.l1_loss(pred_ab, true_ab)
+
+
+def soft_class_targets(ab: torch.Tensor, step: float, per_side: int) -> torch.Tensor:
+    """True a*b* (N, 2, h, w), normalised to [-1, 1], spread bilinearly over the 4 nearest classes of a
+    ``per_side`` x ``per_side`` grid ``step`` apart centred on 0 (networks.class_centres' order).
+
+    Bilinear soft-encoding (where Zhang et al. 2016 spread over 5 neighbours with a Gaussian) keeps the
+    targets' mean exactly the true colour, so the distribution's mean is trained towards the colour
+    itself. Returns (N, per_side**2, h, w), each pixel summing to 1.
+    """
+    n, _, h, w = ab.shape
+    half = (per_side - 1) / 2.0
+    pos = (ab.float().clamp(-1.0, 1.0) / step + half).clamp(0.0, per_side - 1 - 1e-4)  # grid units
+    low = pos.floor()
+    frac = pos - low
+    low = low.long()
+    targets = torch.zeros(n, per_side * per_side, h, w, device=ab.device)
+    for da in (0, 1):
+        wa = frac[:, 0] if da else 1.0 - frac[:, 0]
+        for db in (0, 1):
+            wb = frac[:, 1] if db else 1.0 - frac[:, 1]
+            index = (low[:, 0] + da) * per_side + (low[:, 1] + db)
+            targets.scatter_add_(1, index.unsqueeze(1), (wa * wb).unsqueeze(1))
+    return targets
+
+
+def class_cross_entropy(logits: torch.Tensor, true_ab: torch.Tensor, step: float, per_side: int) -> torch.Tensor:
+    """Mean cross-entropy of colour-class logits (N, Q, h, w) against the true a*b* (N, 2, H, W),
+    which is first averaged down to the logits' resolution (area interpolation)."""
+    if true_ab.shape[-2:] != logits.shape[-2:]:
+        true_ab = F.interpolate(true_ab, size=logits.shape[-2:], mode="area")
+    targets = soft_class_targets(true_ab, step, per_side)
+    return -(targets * torch.log_softmax(logits.float(), dim=1)).sum(1).mean()

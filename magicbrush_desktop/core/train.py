@@ -39,8 +39,8 @@ from .files import is_part_file, remove_stale_parts, write_error
 from .events import Finished, Metrics, Preview, Progress
 from .imageio import atomic_write_bytes, encode_image
 from .limits import check_train_memory, check_train_numbers
-from .losses import GANLoss, l1_loss
-from .networks import build_discriminator, build_generator, trainable_state_dict
+from .losses import GANLoss, class_cross_entropy, l1_loss
+from .networks import CLASS_STEP, CLASSES_PER_SIDE, build_discriminator, build_generator, trainable_state_dict
 from .train_config import TrainConfig  # noqa: F401 - train(config: TrainConfig) is this module's API
 
 T = TypeVar("T")
@@ -163,7 +163,7 @@ def prefetched(make: Callable[[int], T], indices: range, *, workers: int = 1, ah
 
 def gan_step(gen: torch.nn.Module, disc: torch.nn.Module, opt_g: torch.optim.Optimizer,
              opt_d: torch.optim.Optimizer, gan_loss: GANLoss, l: torch.Tensor, ab: torch.Tensor, *,
-             lambda_l1: float = 100.0, adversarial: bool = True,
+             lambda_l1: float = 100.0, adversarial: bool = True, lambda_ce: float = 0.0,
              ctx: distributed.DistContext | None = None) -> dict[str, float]:
     """One training step on a batch: one discriminator update, then one generator update.
 
@@ -173,15 +173,24 @@ def gan_step(gen: torch.nn.Module, disc: torch.nn.Module, opt_g: torch.optim.Opt
     no discriminator update, GAN terms 0. Under torchrun (``ctx``) gradients are averaged over the ranks
     before each optimiser step.
 
+    A generator with colour classes (``head="classes"``) is trained on the mean of its distribution
+    (temperature 1, so the L1 and adversarial terms see what a squared error would predict) plus the
+    classes' cross-entropy x ``lambda_ce`` ("G_CE"), which shapes the distribution the annealed mean
+    sharpens at inference.
+
     Args:
         l: (N, 1, H, W) L in [-1, 1], on the networks' device.
         ab: (N, 2, H, W) the true a*b*, normalised (about [-1, 1]), same device.
     Returns:
         {"D_real", "D_fake", "D" = (D_real + D_fake) / 2, "G_GAN", "G_L1" (already x lambda_l1),
-        "G" = G_GAN + G_L1} as floats.
+        ["G_CE" (x lambda_ce),] "G" = their sum} as floats.
     """
     ctx = ctx or distributed.DistContext()
-    fake_ab = gen(l)
+    classes = getattr(gen, "head_kind", "regression") == "classes"
+    if classes:
+        logits, fake_ab = gen.class_logits(l, temperature=1.0)
+    else:
+        fake_ab = gen(l)
     values: dict[str, float] = {}
     if adversarial:
         opt_d.zero_grad(set_to_none=True)
@@ -205,6 +214,10 @@ def gan_step(gen: torch.nn.Module, disc: torch.nn.Module, opt_g: torch.optim.Opt
     else:
         g_gan = torch.zeros((), device=l.device)
     g_total = g_gan + g_l1
+    if classes:
+        g_ce = class_cross_entropy(logits, ab, CLASS_STEP, CLASSES_PER_SIDE) * lambda_ce
+        g_total = g_total + g_ce
+        values["G_CE"] = g_ce.item()
     g_total.backward()
     distributed.average_gradients(gen, ctx)
     opt_g.step()
@@ -244,7 +257,7 @@ _MAIN = [True]  # False on the ranks > 0 of a torchrun run: they write nothing
 RUN_FILES = ("best.pt", "last.pt", "log.jsonl", "config.json", "data.json")
 # How this session runs rather than what the run is: always taken from the caller on resume.
 _SESSION_FIELDS = ("device", "threads", "save_every_minutes", "max_steps")
-_ARCH_FIELDS = ("generator", "generator_kwargs", "discriminator", "discriminator_kwargs", "init")
+_ARCH_FIELDS = ("generator", "generator_kwargs", "discriminator", "discriminator_kwargs", "init", "head")
 
 
 def _claim_run_folder(run_dir: Path, overwrite: bool) -> None:
@@ -369,20 +382,39 @@ def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
         from .models import resolve_model
 
         init_ckpt = load_checkpoint(resolve_model(config.init))
-        # The starting model's architecture wins: its weights only fit the network they came from.
+        # The starting model's architecture wins: its weights only fit the network they came from. The
+        # one exception is ``head``: a regression model can go on as a colour-class model (its head is
+        # converted, see below).
         config.generator = init_ckpt["arch"]["name"]
         config.generator_kwargs = dict(init_ckpt["arch"].get("kwargs", {}))
+        if config.head and config.head != config.generator_kwargs.get("head", "regression"):
+            if config.head != "classes" or config.generator != "vgg_resunet":
+                raise MagicBrushError(f"a {config.generator_kwargs.get('head', 'regression')} model cannot "
+                                      f"go on with a '{config.head}' head (only regression -> classes)")
+            config.generator_kwargs["head"] = "classes"
         if ctx.main:
             (run_dir / "config.json").write_text(json.dumps(asdict(config), indent=2), encoding="utf-8")
+    elif config.head and state is None and config.head != config.generator_kwargs.get("head", "regression"):
+        if config.generator != "vgg_resunet":
+            raise MagicBrushError(f"only vgg_resunet has a '{config.head}' head (not {config.generator})")
+        config.generator_kwargs = {**config.generator_kwargs, "head": config.head}
     arch = {"name": config.generator, "kwargs": dict(config.generator_kwargs)}
     # A width or depth no colorizer has (--base 0, a starting model declaring base=1e7) is refused here,
     # before anything is allocated.
     check_architecture(config.generator, dict(config.generator_kwargs), "the generator")
     gen = build_generator(config.generator, **config.generator_kwargs).to(device)
     if init_ckpt is not None:
-        gen.load_state_dict({**gen.state_dict(),
-                             **{k: v.float() for k, v in init_ckpt["state_dict"].items()}})
-        yield Progress(0, 0, f"generator initialised from {config.init}")
+        init_sd = {k: v.float() for k, v in init_ckpt["state_dict"].items()}
+        converted = init_ckpt["arch"].get("kwargs", {}).get("head", "regression") != \
+            config.generator_kwargs.get("head", "regression")
+        if converted:
+            # regression -> classes: the new head starts from the old one's prediction.
+            weight, bias = init_sd.pop("head.conv.weight"), init_sd.pop("head.conv.bias")
+        gen.load_state_dict({**gen.state_dict(), **init_sd})
+        if converted:
+            gen.head.init_from_regression(weight, bias)
+        yield Progress(0, 0, f"generator initialised from {config.init}"
+                       + (" (its head turned into colour classes)" if converted else ""))
     disc = build_discriminator(config.discriminator, **config.discriminator_kwargs).to(device)
     opt_g = torch.optim.Adam([p for p in gen.parameters() if p.requires_grad], lr=config.lr_g,
                              betas=(config.beta1, config.beta2))
@@ -499,7 +531,7 @@ def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
                 idx, l, ab = next(batches)
                 l, ab = l.to(device), ab.to(device)
                 values = gan_step(gen, disc, opt_g, opt_d, gan_loss, l, ab, lambda_l1=config.lambda_l1,
-                                  adversarial=adversarial, ctx=ctx)
+                                  adversarial=adversarial, lambda_ce=config.lambda_ce, ctx=ctx)
                 if average is not None:
                     update_average(average, gen, average_decay(config.ema_decay, global_step + 1,
                                                                from_model=bool(config.init)))

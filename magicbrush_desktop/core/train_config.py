@@ -25,6 +25,10 @@ class TrainConfig:
     beta1: float = 0.5
     beta2: float = 0.999
     lambda_l1: float = 100.0
+    # Weight of the colour classes' cross-entropy (a generator with head="classes" only). At 5 its pull
+    # on the logits is about that of the L1 term at 100 (whose gradient reaches a class logit as
+    # 50 * p_q * |c_q - mean| ~ 5 p_q per pixel, where the cross-entropy's is p_q - t_q).
+    lambda_ce: float = 5.0
     gan_mode: str = "vanilla"
     soft_labels: bool = False
     flip_labels: float = 0.0
@@ -45,6 +49,9 @@ class TrainConfig:
     init: str = ""
     # Share of training inputs given an old-photo look (grain, blur, JPEG, fading, borders): degrade.py.
     degrade: float = 0.0
+    # "classes": turn a regression generator (a new one, or the --init model) into a colour-class one
+    # (Zhang et al. 2016's distribution over a*b* classes, annealed mean at inference). "" = as built.
+    head: str = ""
     # Decay of an exponential moving average of the generator's weights (0 = off). With it, validation,
     # samples and best.pt use the averaged weights: a GAN generator oscillates step to step, and the
     # average of its recent weights colours more steadily than any one of them (Karras et al. 2018).
