@@ -285,6 +285,19 @@ def _claim_run_folder(run_dir: Path, overwrite: bool) -> None:
         grid.unlink()
 
 
+def _apply_head(config: TrainConfig) -> None:
+    """Put ``config.head`` (``--head``) into the generator's settings of a new run. The one change there
+    is: a vgg_resunet's regression head turns into colour classes (a continued model's is converted
+    when its weights load)."""
+    current = config.generator_kwargs.get("head", "regression")
+    if not config.head or config.head == current:
+        return
+    if config.generator != "vgg_resunet" or config.head != "classes":
+        raise MagicBrushError(f"a {config.generator} generator with a {current} head cannot go on with a "
+                              f"'{config.head}' head (only vgg_resunet's regression head turns into classes)")
+    config.generator_kwargs = {**config.generator_kwargs, "head": "classes"}
+
+
 def _absolute(path: str) -> str:
     return str(Path(path).expanduser().resolve()) if path else path
 
@@ -387,17 +400,11 @@ def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
         # converted, see below).
         config.generator = init_ckpt["arch"]["name"]
         config.generator_kwargs = dict(init_ckpt["arch"].get("kwargs", {}))
-        if config.head and config.head != config.generator_kwargs.get("head", "regression"):
-            if config.head != "classes" or config.generator != "vgg_resunet":
-                raise MagicBrushError(f"a {config.generator_kwargs.get('head', 'regression')} model cannot "
-                                      f"go on with a '{config.head}' head (only regression -> classes)")
-            config.generator_kwargs["head"] = "classes"
+        _apply_head(config)
         if ctx.main:
             (run_dir / "config.json").write_text(json.dumps(asdict(config), indent=2), encoding="utf-8")
-    elif config.head and state is None and config.head != config.generator_kwargs.get("head", "regression"):
-        if config.generator != "vgg_resunet":
-            raise MagicBrushError(f"only vgg_resunet has a '{config.head}' head (not {config.generator})")
-        config.generator_kwargs = {**config.generator_kwargs, "head": config.head}
+    elif state is None:
+        _apply_head(config)
     arch = {"name": config.generator, "kwargs": dict(config.generator_kwargs)}
     # A width or depth no colorizer has (--base 0, a starting model declaring base=1e7) is refused here,
     # before anything is allocated.
