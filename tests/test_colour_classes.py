@@ -21,10 +21,15 @@ from magicbrush_desktop.core.checkpoint import (
     save_checkpoint,
 )
 from magicbrush_desktop.core.colorize import Colorizer
-from magicbrush_desktop.core.errors import ModelError
+from magicbrush_desktop.core.errors import MagicBrushError, ModelError
 from magicbrush_desktop.core.events import Metrics
 from magicbrush_desktop.core.imageio import read_photo
-from magicbrush_desktop.core.losses import class_cross_entropy, soft_class_targets
+from magicbrush_desktop.core.losses import (
+    class_cross_entropy,
+    class_prior,
+    class_rebalance_weights,
+    soft_class_targets,
+)
 from magicbrush_desktop.core.networks import (
     CLASS_STEP,
     CLASSES_PER_SIDE,
@@ -63,6 +68,33 @@ def test_cross_entropy_is_lowest_for_the_right_colour():
     wrong[:, int(torch.cdist(centres, torch.tensor([[-0.3, 0.3]])).argmin())] = 10.0
     assert class_cross_entropy(right, ab, CLASS_STEP, CLASSES_PER_SIDE) < \
         class_cross_entropy(wrong, ab, CLASS_STEP, CLASSES_PER_SIDE)
+
+
+def test_rebalancing_weighs_rare_colours_up_and_keeps_the_loss_size():
+    # Training colours: mostly grey, a few saturated red pixels.
+    ab = torch.zeros(1, 2, 10, 10)
+    ab[0, 0, 0, :2] = 0.6  # 2 of 100 pixels red (a* = +66)
+    prior = class_prior(ab, CLASS_STEP, CLASSES_PER_SIDE)
+    assert prior.sum() == pytest.approx(1.0) and (prior >= 0).all()
+    centres = class_centres()
+    grey_class = int(torch.cdist(centres, torch.zeros(1, 2)).argmin())
+    red_class = int(torch.cdist(centres, torch.tensor([[0.6, 0.0]])).argmin())
+    assert prior[grey_class] > 10 * prior[red_class] > 0
+    # Smoothing gives an unseen neighbour of a seen colour some prior, and a far corner next to none.
+    assert prior[red_class + CLASSES_PER_SIDE] > 0 and prior[0] < 1e-6
+    weights = class_rebalance_weights(prior, 0.5)
+    assert weights[red_class] > 5 * weights[grey_class]
+    assert float((prior * weights).sum()) == pytest.approx(1.0)
+    assert torch.allclose(class_rebalance_weights(prior, 1.0), torch.ones_like(prior))
+    with pytest.raises(ValueError):
+        class_rebalance_weights(prior, 0.0)
+    # The same wrong guess costs more on a rare red pixel than on a common grey one.
+    logits = torch.zeros(1, CLASSES_PER_SIDE**2, 1, 1)
+    red, grey = torch.tensor([0.6, 0.0]).reshape(1, 2, 1, 1), torch.zeros(1, 2, 1, 1)
+    plain = [class_cross_entropy(logits, t, CLASS_STEP, CLASSES_PER_SIDE) for t in (red, grey)]
+    weighted = [class_cross_entropy(logits, t, CLASS_STEP, CLASSES_PER_SIDE, weights) for t in (red, grey)]
+    assert plain[0] == pytest.approx(float(plain[1]))
+    assert weighted[0] > 5 * weighted[1]
 
 
 def test_annealed_mean_moves_towards_the_likeliest_colour():
@@ -143,6 +175,28 @@ def test_training_turns_a_regression_model_into_colour_classes(colour_folder, tm
     resumed = list(train(TrainConfig(**{**config.__dict__, "epochs": 2}), resume=True))
     assert any(isinstance(e, Metrics) and e.kind == "val" for e in resumed)
     assert load_checkpoint(tmp_path / "run" / "last.pt")["arch"]["kwargs"]["head"] == "classes"
+
+
+def test_training_with_rebalanced_classes(colour_folder, tmp_path):
+    start = _tiny_regression_model(tmp_path / "start.pt")
+    config = TrainConfig(data_dir=str(colour_folder), run_dir=str(tmp_path / "run"), epochs=1, image_size=32,
+                         batch_size=2, val_split=0.25, discriminator_kwargs={"base": 4, "n_layers": 2},
+                         init=str(start), head="classes", rebalance=0.5, threads=0)
+    events = list(train(config))
+    assert any("rebalanced" in getattr(e, "message", "") for e in events)
+    steps = [e.values for e in events if isinstance(e, Metrics) and e.kind == "train"]
+    assert steps and all(np.isfinite(v["G_CE"]) and v["G_CE"] > 0 for v in steps)
+    saved = json.loads((tmp_path / "run" / "class_weights.json").read_text())
+    prior, weights = np.array(saved["prior"]), np.array(saved["weights"])
+    assert prior.shape == weights.shape == (CLASSES_PER_SIDE**2,)
+    assert float((prior * weights).sum()) == pytest.approx(1.0, rel=1e-4)
+    # Rebalancing a regression head means nothing: refused before any step.
+    bad = TrainConfig(**{**config.__dict__, "run_dir": str(tmp_path / "run2"), "head": "", "init": str(start)})
+    with pytest.raises(MagicBrushError, match="needs --head classes"):
+        list(train(bad))
+    out_of_range = TrainConfig(**{**config.__dict__, "run_dir": str(tmp_path / "run3"), "rebalance": 1.5})
+    with pytest.raises(MagicBrushError, match="rebalancing mix"):
+        list(train(out_of_range))
 
 
 def test_a_colour_class_model_cannot_go_back_to_regression(colour_folder, tmp_path):

@@ -78,6 +78,9 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
                    "model's regression head into classes that start from its colours")
     p.add_argument("--lambda-ce", type=_finite, default=d.lambda_ce,
                    help="weight of the colour classes' cross-entropy (--head classes; default 5)")
+    p.add_argument("--rebalance", type=_finite, default=d.rebalance, metavar="MIX",
+                   help="--head classes: weigh rare colours up in the cross-entropy (Zhang et al. 2016's class "
+                   "rebalancing, weights ((1 - MIX) prior + MIX / Q)^-1; 0.5 is theirs; default 0 = off)")
     p.add_argument("--discriminator", choices=sorted(DISCRIMINATORS), default=d.discriminator)
     p.add_argument("--init", default="", metavar="NAME|PATH",
                    help="start the generator from this model (e.g. magicbrush-colorizer-v1) and train on")
@@ -119,6 +122,7 @@ def config_from_args(args: argparse.Namespace, data_dir: Path, run_dir: Path) ->
         generator=args.generator, generator_kwargs=gen_kwargs, discriminator=args.discriminator,
         save_every_minutes=args.save_every, device=args.device, threads=args.threads,
         init=args.init, degrade=args.degrade, ema_decay=args.ema, head=args.head, lambda_ce=args.lambda_ce,
+        rebalance=args.rebalance,
     )
 
 

@@ -9,6 +9,8 @@ the discriminator's labels are flipped (``noisy``; one of the tricks collected i
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -80,10 +82,48 @@ def soft_class_targets(ab: torch.Tensor, step: float, per_side: int) -> torch.Te
     return targets
 
 
-def class_cross_entropy(logits: torch.Tensor, true_ab: torch.Tensor, step: float, per_side: int) -> torch.Tensor:
+def class_prior(true_ab: torch.Tensor, step: float, per_side: int, sigma: float = 0.5) -> torch.Tensor:
+    """Empirical distribution (Q,) of the colour classes over true a*b* (N, 2, h, w), smoothed on the
+    class grid by a Gaussian of ``sigma`` class steps (Zhang et al. 2016's 5 a*b* units at our 10-unit
+    grid): a colour seen in few training pixels still gets a prior near that of its neighbours.
+    Sums to 1."""
+    counts = soft_class_targets(true_ab, step, per_side).sum(dim=(0, 2, 3)).reshape(1, 1, per_side, per_side)
+    radius = max(1, int(math.ceil(3 * sigma)))
+    x = torch.arange(-radius, radius + 1, dtype=torch.float32)
+    kernel = torch.exp(-0.5 * (x / sigma) ** 2)
+    kernel = kernel / kernel.sum()
+    # Separable blur, zero outside the grid (the gamut edge is where colour ends, not a mirror).
+    counts = F.conv2d(counts, kernel.reshape(1, 1, -1, 1), padding=(radius, 0))
+    counts = F.conv2d(counts, kernel.reshape(1, 1, 1, -1), padding=(0, radius))
+    prior = counts.reshape(-1)
+    return prior / prior.sum()
+
+
+def class_rebalance_weights(prior: torch.Tensor, mix: float = 0.5) -> torch.Tensor:
+    """Zhang et al. 2016's class rebalancing: w_q proportional to ((1 - mix) p_q + mix / Q)^-1, scaled so
+    that the expected weight under the prior is 1 (the loss keeps its size on the training colours).
+
+    Without it the cross-entropy is dominated by the greys and browns most pixels hold, and the
+    distribution learns to hedge towards them: muted clothes and signs. ``mix`` = 1 is no rebalancing
+    (uniform weights), towards 0 each class counts as much as every other. prior (Q,) sums to 1.
+    """
+    if not 0.0 < mix <= 1.0:
+        raise ValueError(f"the rebalancing mix must be in (0, 1] (got {mix!r})")
+    weights = 1.0 / ((1.0 - mix) * prior + mix / prior.numel())
+    return weights / (prior * weights).sum()
+
+
+def class_cross_entropy(logits: torch.Tensor, true_ab: torch.Tensor, step: float, per_side: int,
+                        class_weights: torch.Tensor | None = None) -> torch.Tensor:
     """Mean cross-entropy of colour-class logits (N, Q, h, w) against the true a*b* (N, 2, H, W),
-    which is first averaged down to the logits' resolution (area interpolation)."""
+    which is first averaged down to the logits' resolution (area interpolation).
+
+    ``class_weights`` (Q,), from :func:`class_rebalance_weights`, weighs each pixel by its true colour's
+    class weight (the soft targets' mix of them)."""
     if true_ab.shape[-2:] != logits.shape[-2:]:
         true_ab = F.interpolate(true_ab, size=logits.shape[-2:], mode="area")
     targets = soft_class_targets(true_ab, step, per_side)
-    return -(targets * torch.log_softmax(logits.float(), dim=1)).sum(1).mean()
+    per_pixel = -(targets * torch.log_softmax(logits.float(), dim=1)).sum(1)  # (N, h, w)
+    if class_weights is not None:
+        per_pixel = per_pixel * torch.einsum("nqhw,q->nhw", targets, class_weights.to(targets))
+    return per_pixel.mean()

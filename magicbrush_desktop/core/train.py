@@ -26,6 +26,7 @@ from typing import Any, Callable, Iterator, TypeVar
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from .calibration import fit_chroma_gain_on_crops
 from .checkpoint import check_architecture, load_checkpoint, make_checkpoint, save_checkpoint
@@ -39,7 +40,7 @@ from .files import is_part_file, remove_stale_parts, write_error
 from .events import Finished, Metrics, Preview, Progress
 from .imageio import atomic_write_bytes, encode_image
 from .limits import check_train_memory, check_train_numbers
-from .losses import GANLoss, class_cross_entropy, l1_loss
+from .losses import GANLoss, class_cross_entropy, class_prior, class_rebalance_weights, l1_loss
 from .networks import CLASS_STEP, CLASSES_PER_SIDE, build_discriminator, build_generator, trainable_state_dict
 from .train_config import TrainConfig  # noqa: F401 - train(config: TrainConfig) is this module's API
 
@@ -164,6 +165,7 @@ def prefetched(make: Callable[[int], T], indices: range, *, workers: int = 1, ah
 def gan_step(gen: torch.nn.Module, disc: torch.nn.Module, opt_g: torch.optim.Optimizer,
              opt_d: torch.optim.Optimizer, gan_loss: GANLoss, l: torch.Tensor, ab: torch.Tensor, *,
              lambda_l1: float = 100.0, adversarial: bool = True, lambda_ce: float = 0.0,
+             class_weights: torch.Tensor | None = None,
              ctx: distributed.DistContext | None = None) -> dict[str, float]:
     """One training step on a batch: one discriminator update, then one generator update.
 
@@ -176,7 +178,7 @@ def gan_step(gen: torch.nn.Module, disc: torch.nn.Module, opt_g: torch.optim.Opt
     A generator with colour classes (``head="classes"``) is trained on the mean of its distribution
     (temperature 1, so the L1 and adversarial terms see what a squared error would predict) plus the
     classes' cross-entropy x ``lambda_ce`` ("G_CE"), which shapes the distribution the annealed mean
-    sharpens at inference.
+    sharpens at inference; ``class_weights`` (Q,) rebalance it (:func:`.losses.class_rebalance_weights`).
 
     Args:
         l: (N, 1, H, W) L in [-1, 1], on the networks' device.
@@ -215,7 +217,7 @@ def gan_step(gen: torch.nn.Module, disc: torch.nn.Module, opt_g: torch.optim.Opt
         g_gan = torch.zeros((), device=l.device)
     g_total = g_gan + g_l1
     if classes:
-        g_ce = class_cross_entropy(logits, ab, CLASS_STEP, CLASSES_PER_SIDE) * lambda_ce
+        g_ce = class_cross_entropy(logits, ab, CLASS_STEP, CLASSES_PER_SIDE, class_weights) * lambda_ce
         g_total = g_total + g_ce
         values["G_CE"] = g_ce.item()
     g_total.backward()
@@ -258,6 +260,19 @@ RUN_FILES = ("best.pt", "last.pt", "log.jsonl", "config.json", "data.json")
 # How this session runs rather than what the run is: always taken from the caller on resume.
 _SESSION_FIELDS = ("device", "threads", "save_every_minutes", "max_steps")
 _ARCH_FIELDS = ("generator", "generator_kwargs", "discriminator", "discriminator_kwargs", "init", "head")
+
+
+def training_class_prior(train_set: ImageSet, size: int, seed: int, limit: int = 512) -> torch.Tensor:
+    """The colour classes' prior (Q,) over up to ``limit`` training photos (centre crops of ``size``,
+    a*b* averaged 4x down as the class head sees it), the same for a run and its resumes."""
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(train_set.images))[:limit]
+    abs_ = []
+    for start in range(0, len(order), 64):
+        crops = [center_crop(train_set.images[i], size) for i in order[start : start + 64]]
+        _l, ab = lab_batch(crops)
+        abs_.append(F.interpolate(ab, scale_factor=0.25, mode="area"))
+    return class_prior(torch.cat(abs_), CLASS_STEP, CLASSES_PER_SIDE)
 
 
 def _claim_run_folder(run_dir: Path, overwrite: bool) -> None:
@@ -427,6 +442,19 @@ def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
                              betas=(config.beta1, config.beta2))
     opt_d = torch.optim.Adam(disc.parameters(), lr=config.lr_d, betas=(config.beta1, config.beta2))
     gan_loss = GANLoss(config.gan_mode, soft_labels=config.soft_labels, flip_prob=config.flip_labels)
+    class_weights = None
+    if not (math.isfinite(config.rebalance) and 0.0 <= config.rebalance <= 1.0):
+        raise MagicBrushError(f"the rebalancing mix must be in 0..1 (0 = off; got {config.rebalance})")
+    if config.rebalance:
+        if getattr(gen, "head_kind", "regression") != "classes":
+            raise MagicBrushError("--rebalance weighs the colour classes' cross-entropy: it needs --head classes")
+        prior = training_class_prior(train_set, config.image_size, config.seed)
+        class_weights = class_rebalance_weights(prior, config.rebalance).to(device)
+        if ctx.main:
+            (run_dir / "class_weights.json").write_text(json.dumps(
+                {"prior": prior.tolist(), "weights": class_weights.tolist()}), encoding="utf-8")
+        yield Progress(0, 0, f"colour classes rebalanced (mix {config.rebalance:g}): weights "
+                             f"{class_weights.min().item():.2f}..{class_weights.max().item():.1f}")
 
     epoch, batch_index, global_step = 0, 0, 0
     best_score, best_metrics = -math.inf, {}
@@ -538,7 +566,8 @@ def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
                 idx, l, ab = next(batches)
                 l, ab = l.to(device), ab.to(device)
                 values = gan_step(gen, disc, opt_g, opt_d, gan_loss, l, ab, lambda_l1=config.lambda_l1,
-                                  adversarial=adversarial, lambda_ce=config.lambda_ce, ctx=ctx)
+                                  adversarial=adversarial, lambda_ce=config.lambda_ce,
+                                  class_weights=class_weights, ctx=ctx)
                 if average is not None:
                     update_average(average, gen, average_decay(config.ema_decay, global_step + 1,
                                                                from_model=bool(config.init)))

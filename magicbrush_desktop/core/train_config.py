@@ -29,6 +29,9 @@ class TrainConfig:
     # on the logits is about that of the L1 term at 100 (whose gradient reaches a class logit as
     # 50 * p_q * |c_q - mean| ~ 5 p_q per pixel, where the cross-entropy's is p_q - t_q).
     lambda_ce: float = 5.0
+    # Class rebalancing of that cross-entropy (Zhang et al. 2016): the mix lambda of the weights
+    # ((1 - lambda) p + lambda / Q)^-1 over the training colours' class prior p; 0 = off, 0.5 = theirs.
+    rebalance: float = 0.0
     gan_mode: str = "vanilla"
     soft_labels: bool = False
     flip_labels: float = 0.0
