@@ -256,7 +256,7 @@ _MAIN = [True]  # False on the ranks > 0 of a torchrun run: they write nothing
 
 
 # What a run folder holds; ``overwrite`` removes exactly these (and the sample grids) before a new run.
-RUN_FILES = ("best.pt", "last.pt", "log.jsonl", "config.json", "data.json")
+RUN_FILES = ("best.pt", "last.pt", "log.jsonl", "config.json", "data.json", "class_weights.json")
 # How this session runs rather than what the run is: always taken from the caller on resume.
 _SESSION_FIELDS = ("device", "threads", "save_every_minutes", "max_steps")
 _ARCH_FIELDS = ("generator", "generator_kwargs", "discriminator", "discriminator_kwargs", "init", "head")

@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
 from ..core.errors import MagicBrushError
 from ..core.events import Finished, Metrics, Preview, Progress
 from ..core.files import safe_stem
-from ..core.models import install_trained_model
+from ..core.models import install_trained_model, list_models
 from ..core.paths import user_data_dir, user_models_dir
 from ..core.train_config import TrainConfig
 from .imaging import to_pixmap
@@ -259,6 +259,30 @@ class TrainDialog(QDialog):
         self.val_split.setSuffix(" %")
         self.val_split.setValue(round(100 * _default("val_split")))
         self.network.setToolTip("The generator network: the pretrained VGG encoder learns fastest")
+        self.start_from = QComboBox()
+        self.start_from.addItem("A new network", "")
+        for info in list_models():
+            self.start_from.addItem(info.name, info.name)
+        self.start_from.setToolTip("Continue a model you have (a shipped one or your own) on your photos: it "
+                                   "starts from the colours it already knows, so fewer epochs go further. Its "
+                                   "network is kept (--init)")
+        self.old_photo_look = QSpinBox()  # in per cent, like the photos kept for checking
+        self.old_photo_look.setRange(0, 100)
+        self.old_photo_look.setSingleStep(10)
+        self.old_photo_look.setSuffix(" %")
+        self.old_photo_look.setValue(round(100 * _default("degrade")))
+        self.old_photo_look.setToolTip("Share of training photos given an old-photo look (film grain, blur, JPEG, "
+                                       "fading, scanned borders), so the model learns to colour real scans "
+                                       "(degrade; 50 % in the recipe of our v2 runs)")
+        self.colour_classes = QCheckBox("Colour classes")
+        self.colour_classes.setToolTip("VGG ResU-Net: predict how likely each of 529 colours is, shown as their "
+                                       "annealed mean (Zhang et al. 2016), instead of one colour: fewer "
+                                       "blotches on plain walls and tents (--head classes)")
+        self.colour_classes.setChecked(_default("head") == "classes")
+        self.rare_colours = QCheckBox("Favour rare colours")
+        self.rare_colours.setToolTip("With colour classes: count rare, saturated colours more in training so "
+                                     "clothes and signs do not all turn brown (class rebalancing, mix 0.5)")
+        self.rare_colours.setChecked(bool(_default("rebalance")))
         self.start_button = QPushButton("Start")
         self.estimate_button = QPushButton("Estimate time")
         self.estimate_button.setToolTip("Train a few steps on your photos and settings, then estimate how long "
@@ -296,6 +320,7 @@ class TrainDialog(QDialog):
         form = QFormLayout()
         form.addRow("Photos", folder_row)
         form.addRow("Model name", self.name)
+        form.addRow("Start from", self.start_from)
         form.addRow("Network", self.network)
         form.addRow("Epochs", self.epochs)
         form.addRow("Image size", self.image_size)
@@ -305,6 +330,9 @@ class TrainDialog(QDialog):
         form.addRow("Stick to true colours", self.lambda_l1)
         form.addRow(self.soft_labels)
         form.addRow(self.steady)
+        form.addRow("Old-photo look", self.old_photo_look)
+        form.addRow(self.colour_classes)
+        form.addRow(self.rare_colours)
         form.addRow("Photos kept for checking", self.val_split)
         for row in range(form.rowCount()):  # the technical term of each setting is in its label's tooltip
             label = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
@@ -357,6 +385,10 @@ class TrainDialog(QDialog):
         self.estimate_button.clicked.connect(self.estimate)
         self.name.textChanged.connect(lambda _t: self._update_buttons())
         self.epochs.valueChanged.connect(lambda _v: self._update_buttons())
+        self.start_from.currentIndexChanged.connect(lambda _i: self._update_model_options())
+        self.network.currentIndexChanged.connect(lambda _i: self._update_model_options())
+        self.colour_classes.toggled.connect(lambda _on: self._update_model_options())
+        self._update_model_options()
         self.estimate_job: Job | None = None
         self._replace_ok = False
         self._update_buttons()
@@ -378,15 +410,29 @@ class TrainDialog(QDialog):
     def run_dir(self) -> Path:
         return runs_dir() / safe_stem(self.name.text(), "run")
 
+    def _update_model_options(self) -> None:
+        """A model to continue brings its own network; colour classes need the VGG ResU-Net (the core
+        refuses the rest with a message, should a continued model be another network), and only colour
+        classes can be rebalanced."""
+        continuing = bool(self.start_from.currentData())
+        self.network.setEnabled(not continuing)
+        self.colour_classes.setEnabled(continuing or self.network.currentData() == "vgg_resunet")
+        self.rare_colours.setEnabled(self.colour_classes.isEnabled() and self.colour_classes.isChecked())
+
     def config(self) -> TrainConfig:
+        classes = self.colour_classes.isEnabled() and self.colour_classes.isChecked()
         values: dict[str, Any] = dict(
             data_dir=self.folder.text().strip(), run_dir=str(self.run_dir()), epochs=self.epochs.value(),
             image_size=self.image_size.value(), batch_size=self.batch_size.value(), lr_g=self.lr_g.value(),
             lr_d=self.lr_d.value(), lambda_l1=self.lambda_l1.value(), soft_labels=self.soft_labels.isChecked(),
             val_split=self.val_split.value() / 100, generator=str(self.network.currentData()), device=self._device(),
-            # The dialog's runs start from scratch, where the average's decay ramps up over the first
-            # steps (core.train.average_decay): a short run is safe with the long-run default.
+            # From scratch the average's decay ramps up over the first steps, and a continued model's
+            # average starts from its trained weights (core.train.average_decay): a short run is safe
+            # with the long-run default either way.
             ema_decay=_default("ema_decay") if self.steady.isChecked() else 0.0,
+            init=str(self.start_from.currentData() or ""), degrade=self.old_photo_look.value() / 100,
+            head="classes" if classes else "",
+            rebalance=0.5 if classes and self.rare_colours.isChecked() else 0.0,
         )
         values.update(self.extra_config)
         return TrainConfig(**values)

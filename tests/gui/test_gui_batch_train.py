@@ -144,6 +144,40 @@ def test_train_dialog_one_tiny_epoch_installs_model(make_window, qtbot, tmp_path
     assert dialog.resume_button.isEnabled()  # more epochs can continue it from last.pt
 
 
+def test_train_dialog_continues_a_model_with_an_old_photo_look(make_window, qtbot, tmp_path):
+    from magicbrush_desktop.core.checkpoint import load_checkpoint
+
+    w = make_window()
+    dialog, _ = _tiny_training_form(w, tmp_path, "continued", photos=6, epochs=1, batch=2)
+    dialog.val_split.setValue(34)
+    # A new tiny ResU-Net: colour classes are the VGG ResU-Net's, and rebalancing needs colour classes.
+    assert dialog.start_from.currentData() == "" and dialog.network.isEnabled()
+    assert not dialog.colour_classes.isEnabled() and not dialog.rare_colours.isEnabled()
+    dialog.network.setCurrentIndex(dialog.network.findData("vgg_resunet"))
+    assert dialog.colour_classes.isEnabled() and not dialog.rare_colours.isEnabled()
+    dialog.colour_classes.setChecked(True)
+    assert dialog.rare_colours.isEnabled()
+    dialog.rare_colours.setChecked(True)
+    config = dialog.config()
+    assert (config.head, config.rebalance, config.init) == ("classes", 0.5, "")
+    # Continuing the installed model: its own network, so the network choice is off.
+    dialog.colour_classes.setChecked(False)
+    dialog.start_from.setCurrentIndex(dialog.start_from.findData("tiny"))
+    assert not dialog.network.isEnabled() and not dialog.rare_colours.isEnabled()
+    dialog.old_photo_look.setValue(50)
+    dialog.extra_config = {}
+    config = dialog.config()
+    assert (config.init, config.degrade, config.head, config.rebalance) == ("tiny", 0.5, "", 0.0)
+    with qtbot.waitSignal(dialog.model_installed, timeout=120_000) as blocker:
+        assert dialog.start()
+    assert blocker.args == ["continued"]
+    qtbot.waitUntil(lambda: dialog.job is None, timeout=10_000)
+    best = load_checkpoint(dialog.run_dir() / "best.pt")
+    assert best["config"]["init"] == "tiny" and best["config"]["degrade"] == 0.5
+    # The continued model's network (base 4, depth 2), not the form's tiny one (base 8).
+    assert best["arch"]["name"] == "resunet" and best["arch"]["kwargs"] == {"base": 4, "depth": 2}
+
+
 def test_train_dialog_stop_saves_and_resume_continues(make_window, qtbot, tmp_path):
     w = make_window()
     dialog, _ = _tiny_training_form(w, tmp_path, "stopper", photos=8, epochs=50, batch=1)
