@@ -21,6 +21,17 @@ baseline and the originals' colourfulness are printed in the same run.
 ``--temperatures`` (a colour-class model, ``--head classes``): the network runs once per photo at each
 listed annealing temperature, and every treatment is applied to each (rows "T t, ..."): the sweep for
 choosing its shipped temperature (``scripts/ship_model.py --temperature``) and gain together.
+
+``--decoders`` (a colour-class model): instead of the treatments above, other read-outs of the class
+distribution p (at T 1; m = its mean, the annealed mean at T 1) than a plain gain g * m, each computed
+from one network run per photo:
+
+- ``kappa r, g``: g * m * kappa^r, kappa = |m| / E_p|c| (1 when the distribution holds one hue, lower as
+  its hues disagree): unsure hues pulled towards neutral;
+- ``greymass thr, k, g``: g * m * (1 - P(C < thr))^k: colour pulled towards neutral by the probability
+  the distribution gives to grey (chroma below ``thr`` a*b* units);
+- ``gatedgain thr, k, g``: m * (1 + (g - 1) (1 - P(C < thr))^k): the gain above 1 only where the colour
+  is sure not to be grey (a colour-strength slider that does not paint walls).
 """
 
 from __future__ import annotations
@@ -96,6 +107,82 @@ TREATMENTS: dict[str, Treatment] = {
 }
 
 
+ClassDecoder = Callable[["torch.Tensor", "torch.Tensor"], "torch.Tensor"]  # (probs (Q,h,w), centres (Q,2)) -> (2,h,w)
+
+
+def _grey_mass(probs: "torch.Tensor", centres: "torch.Tensor", threshold: float) -> "torch.Tensor":
+    from magicbrush_desktop.core.color import AB_SCALE
+
+    grey = (centres.norm(dim=1) * AB_SCALE < threshold).to(probs.dtype)
+    return (probs * grey[:, None, None]).sum(0).clamp(0, 1)
+
+
+def _class_decoders() -> dict[str, ClassDecoder]:
+    import torch
+
+    def mean(p: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        return torch.einsum("qhw,qc->chw", p, c)
+
+    def kappa(r: float, g: float) -> ClassDecoder:
+        def apply(p: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+            m = mean(p, c)
+            spread = torch.einsum("qhw,q->hw", p, c.norm(dim=1)) + 1e-6
+            return m * g * (m.norm(dim=0) / spread).clamp(0, 1) ** r
+        return apply
+
+    def greymass(threshold: float, k: float, g: float) -> ClassDecoder:
+        return lambda p, c: mean(p, c) * g * (1 - _grey_mass(p, c, threshold)) ** k
+
+    def gatedgain(threshold: float, k: float, g: float) -> ClassDecoder:
+        return lambda p, c: mean(p, c) * (1 + (g - 1) * (1 - _grey_mass(p, c, threshold)) ** k)
+
+    decoders: dict[str, ClassDecoder] = {f"mean, gain {g:g}": (lambda g: lambda p, c: mean(p, c) * g)(g)
+                                         for g in (1.0, 1.35, 1.5)}
+    decoders.update({f"kappa {r:g}, {g:g}": kappa(r, g) for r, g in ((1, 1.35), (2, 1.6), (3, 2.0))})
+    decoders.update({f"greymass {t:g}, {k:g}, {g:g}": greymass(t, k, g)
+                     for t, k, g in ((12, 1, 1.6), (12, 2, 2.0))})
+    decoders.update({f"gatedgain {t:g}, {k:g}, {g:g}": gatedgain(t, k, g)
+                     for t, k, g in ((12, 1, 1.5), (12, 2, 1.5), (15, 2, 2.0))})
+    return decoders
+
+
+def _decoder_rows(colorizer: Colorizer, photos: list) -> list[tuple[str, dict[str, float]]]:
+    """Figures of each class decoder: the network runs once per photo, its logits kept for all of them."""
+    import torch
+    import torch.nn.functional as F
+
+    from magicbrush_desktop.core.color import AB_SCALE
+
+    gen = colorizer.generator
+    head, captured = gen.head, {}
+    plain_decode = head.decode
+
+    def keep_logits(logits: torch.Tensor, temperature: float) -> torch.Tensor:
+        captured["logits"] = logits.detach().float()
+        return plain_decode(logits, temperature)
+
+    decoders = _class_decoders()
+    outs: dict[str, list[np.ndarray]] = {name: [] for name in decoders}
+    head.decode = keep_logits
+    try:
+        for photo in photos:
+            pred = colorizer.predict(photo)
+            w, h = pred.render_size
+            logits = captured["logits"]
+            probs = torch.softmax(logits, dim=1)[0]
+            l_low = (cv2.resize(photo.lightness, (w, h), interpolation=cv2.INTER_AREA) / 100.0).astype(np.float32)
+            s = gen.out_stride  # the head's grid is the padded input's over the stride; crop as the network does
+            for name, decode in decoders.items():
+                ab = F.interpolate(decode(probs, head.centres)[None], size=(logits.shape[-2] * s, logits.shape[-1] * s),
+                                   mode="bilinear", align_corners=False)[0, :, :h, :w]
+                ab = np.ascontiguousarray(ab.permute(1, 2, 0).numpy() * AB_SCALE, dtype=np.float32)
+                coef_a, coef_b = guided_coefficients(l_low, ab)
+                outs[name].append(compose(photo.lightness, ChromaPrediction(coef_a, coef_b, ab, (w, h))))
+    finally:
+        head.decode = plain_decode
+    return [(name, _figures(o, photos)) for name, o in outs.items()]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="magicbrush-colorizer-v1")
@@ -106,6 +193,8 @@ def main() -> int:
     parser.add_argument("--only", default="", help="comma-separated name prefixes of the treatments to run")
     parser.add_argument("--temperatures", default="",
                         help="comma-separated annealing temperatures of a colour-class model (default: its own)")
+    parser.add_argument("--decoders", action="store_true",
+                        help="a colour-class model: other read-outs of its distribution instead of the treatments")
     args = parser.parse_args()
     if args.threads:
         import torch
@@ -130,6 +219,11 @@ def main() -> int:
     rows: list[tuple[str, dict[str, float]]] = []
     grey = [grey_baseline(p.lightness) for p in photos]
     rows.append(("grey baseline", _figures(grey, photos)))
+    if args.decoders:
+        if getattr(colorizer.generator, "head_kind", "") != "classes":
+            parser.error("--decoders needs a colour-class model (trained with --head classes)")
+        rows += _decoder_rows(colorizer, photos)
+        temperatures = []
     for temperature in temperatures:
         if temperature is not None:
             colorizer.generator.temperature = temperature
