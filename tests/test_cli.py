@@ -169,3 +169,21 @@ def test_console_script_entry_point_runs_cli():
     result = subprocess.run([sys.executable, "-m", "magicbrush_desktop", "--version"], cwd=REPO,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and "magicbrush" in result.stdout
+
+
+@pytest.mark.parametrize("value, message", [("abc", "must be a number (got 'abc')"),
+                                            ("2", "must be a number from 0 to 1"),
+                                            ("nan", "must be a finite number")])
+def test_train_rebalance_values_are_refused_in_one_line(tmp_path, capsys, value, message):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", str(tmp_path), "--out", str(tmp_path / "run"), "--head", "classes", "--rebalance", value])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "_finite" not in err and "Traceback" not in err
+
+
+def test_train_colour_classes_need_the_vgg_generator(tmp_path, colour_folder, capsys):
+    code = main(["train", str(colour_folder), "--out", str(tmp_path / "run"), "--generator", "resunet",
+                 "--head", "classes", "--epochs", "1", "--image-size", "32"])
+    assert code != 0
+    assert "--head classes needs the vgg_resunet generator (got resunet)" in capsys.readouterr().err

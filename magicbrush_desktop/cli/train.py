@@ -35,9 +35,19 @@ def _int_in(low: int, high: int | None = None):  # noqa: ANN202 - an argparse ty
 def _finite(text: str) -> float:
     import math
 
-    value = float(text)
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number (got {text!r})") from None
     if not math.isfinite(value) or value < 0:
         raise argparse.ArgumentTypeError("must be a finite number ≥ 0")
+    return value
+
+
+def _fraction(text: str) -> float:
+    value = _finite(text)
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"must be a number from 0 to 1 (got {text})")
     return value
 
 
@@ -78,9 +88,10 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
                    "model's regression head into classes that start from its colours")
     p.add_argument("--lambda-ce", type=_finite, default=d.lambda_ce,
                    help="weight of the colour classes' cross-entropy (--head classes; default 5)")
-    p.add_argument("--rebalance", type=_finite, default=d.rebalance, metavar="MIX",
-                   help="--head classes: weigh rare colours up in the cross-entropy (Zhang et al. 2016's class "
-                   "rebalancing, weights ((1 - MIX) prior + MIX / Q)^-1; 0.5 is theirs; default 0 = off)")
+    p.add_argument("--rebalance", type=_fraction, default=d.rebalance, metavar="MIX",
+                   help="with --head classes (vgg_resunet): weigh rare colours up in the classes' cross-entropy, "
+                   "Zhang et al. 2016's class rebalancing: class q weighs ((1 - MIX) p_q + MIX / 529)^-1, p_q its "
+                   "share of the training photos' colours (0..1; 0.5 is theirs; default 0 = off)")
     p.add_argument("--discriminator", choices=sorted(DISCRIMINATORS), default=d.discriminator)
     p.add_argument("--init", default="", metavar="NAME|PATH",
                    help="start the generator from this model (e.g. magicbrush-colorizer-v1) and train on")

@@ -307,6 +307,8 @@ def _apply_head(config: TrainConfig) -> None:
     current = config.generator_kwargs.get("head", "regression")
     if not config.head or config.head == current:
         return
+    if config.generator != "vgg_resunet" and not config.init:
+        raise MagicBrushError(f"--head {config.head} needs the vgg_resunet generator (got {config.generator})")
     if config.generator != "vgg_resunet" or config.head != "classes":
         raise MagicBrushError(f"a {config.generator} generator with a {current} head cannot go on with a "
                               f"'{config.head}' head (only vgg_resunet's regression head turns into classes)")
@@ -443,8 +445,6 @@ def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
     opt_d = torch.optim.Adam(disc.parameters(), lr=config.lr_d, betas=(config.beta1, config.beta2))
     gan_loss = GANLoss(config.gan_mode, soft_labels=config.soft_labels, flip_prob=config.flip_labels)
     class_weights = None
-    if not (math.isfinite(config.rebalance) and 0.0 <= config.rebalance <= 1.0):
-        raise MagicBrushError(f"the rebalancing mix must be in 0..1 (0 = off; got {config.rebalance})")
     if config.rebalance:
         if getattr(gen, "head_kind", "regression") != "classes":
             raise MagicBrushError("--rebalance weighs the colour classes' cross-entropy: it needs --head classes")
@@ -455,6 +455,8 @@ def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
                 {"prior": prior.tolist(), "weights": class_weights.tolist()}), encoding="utf-8")
         yield Progress(0, 0, f"colour classes rebalanced (mix {config.rebalance:g}): weights "
                              f"{class_weights.min().item():.2f}..{class_weights.max().item():.1f}")
+    elif ctx.main:
+        (run_dir / "class_weights.json").unlink(missing_ok=True)  # a resume that turned rebalancing off
 
     epoch, batch_index, global_step = 0, 0, 0
     best_score, best_metrics = -math.inf, {}

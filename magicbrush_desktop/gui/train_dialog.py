@@ -8,7 +8,6 @@ a finished run is installed into the user's models folder and shows up in the mo
 
 from __future__ import annotations
 
-import inspect
 import json
 import math
 from dataclasses import fields
@@ -260,9 +259,7 @@ class TrainDialog(QDialog):
         self.val_split.setValue(round(100 * _default("val_split")))
         self.network.setToolTip("The generator network: the pretrained VGG encoder learns fastest")
         self.start_from = QComboBox()
-        self.start_from.addItem("A new network", "")
-        for info in list_models():
-            self.start_from.addItem(info.name, info.name)
+        self.refresh_start_from()
         self.start_from.setToolTip("Continue a model you have (a shipped one or your own) on your photos: it "
                                    "starts from the colours it already knows, so fewer epochs go further. Its "
                                    "network is kept (--init)")
@@ -322,6 +319,7 @@ class TrainDialog(QDialog):
         form.addRow("Model name", self.name)
         form.addRow("Start from", self.start_from)
         form.addRow("Network", self.network)
+        self._form = form
         form.addRow("Epochs", self.epochs)
         form.addRow("Image size", self.image_size)
         form.addRow("Batch size", self.batch_size)
@@ -391,6 +389,7 @@ class TrainDialog(QDialog):
         self._update_model_options()
         self.estimate_job: Job | None = None
         self._replace_ok = False
+        self._resumed = False
         self._update_buttons()
 
     @staticmethod
@@ -410,14 +409,38 @@ class TrainDialog(QDialog):
     def run_dir(self) -> Path:
         return runs_dir() / safe_stem(self.name.text(), "run")
 
+    def refresh_start_from(self) -> None:
+        """The models one can continue: every installed one (a model trained here included), keeping the
+        current choice where it is still installed."""
+        current = self.start_from.currentData() or ""
+        self.start_from.blockSignals(True)
+        self.start_from.clear()
+        self.start_from.addItem("A new network", "")
+        for info in list_models():
+            self.start_from.addItem(info.name, info.name)
+        self.start_from.setCurrentIndex(max(0, self.start_from.findData(current)))
+        self.start_from.blockSignals(False)
+
+    def showEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt's override
+        self.refresh_start_from()
+        self._update_model_options()
+        super().showEvent(event)
+
     def _update_model_options(self) -> None:
-        """A model to continue brings its own network; colour classes need the VGG ResU-Net (the core
-        refuses the rest with a message, should a continued model be another network), and only colour
-        classes can be rebalanced."""
+        """A model to continue brings its own network (so the Network row is hidden, rather than showing
+        a choice that would not apply); colour classes need the VGG ResU-Net (the core refuses the rest
+        with a message, should a continued model be another network), and only colour classes can be
+        rebalanced. A box that does not apply is unticked as well as greyed."""
         continuing = bool(self.start_from.currentData())
+        if hasattr(self, "_form"):
+            self._form.setRowVisible(self.network, not continuing)
         self.network.setEnabled(not continuing)
         self.colour_classes.setEnabled(continuing or self.network.currentData() == "vgg_resunet")
-        self.rare_colours.setEnabled(self.colour_classes.isEnabled() and self.colour_classes.isChecked())
+        if not self.colour_classes.isEnabled():
+            self.colour_classes.setChecked(False)
+        self.rare_colours.setEnabled(self.colour_classes.isChecked())
+        if not self.rare_colours.isEnabled():
+            self.rare_colours.setChecked(False)
 
     def config(self) -> TrainConfig:
         classes = self.colour_classes.isEnabled() and self.colour_classes.isChecked()
@@ -504,13 +527,15 @@ class TrainDialog(QDialog):
             self.loss_chart.clear()
             self.val_chart.clear()
         self.result_path = None
+        # A resumed run's model replaces the one its earlier session installed under this name.
+        self._resumed = resume
         self._clock.restart()
-        kwargs = {"overwrite": True} if overwrite and "overwrite" in inspect.signature(train).parameters else {}
+
         def job():
             # Imported here, on the worker thread: core.train imports torch, a long stall on the UI thread.
             from ..core.train import train
 
-            return train(config, resume=resume, **kwargs)
+            return train(config, resume=resume, overwrite=overwrite)
 
         self.job = Job(job, "training", self)
         self.job.progress.connect(self._on_progress)
@@ -670,10 +695,8 @@ class TrainDialog(QDialog):
         self.job = None
         if outcome == FINISHED and self.result_path is not None:
             try:
-                force = {"force": True} if self._replace_ok and "force" in inspect.signature(
-                    install_trained_model).parameters else {}
                 self.installed_path = install_trained_model(
-                    self.result_path, self.name.text().strip(), **force,
+                    self.result_path, self.name.text().strip(), force=self._replace_ok or self._resumed,
                     description=f"Trained by you on {Path(self.folder.text().strip()).name or 'your photos'}, "
                                 f"{self.epochs.value()} epoch(s) at {self.image_size.value()} px")
             except (MagicBrushError, OSError) as exc:
@@ -682,6 +705,7 @@ class TrainDialog(QDialog):
                 self.status.setText(
                     f"Finished. \u201c{self.installed_path.stem}\u201d is now in the Colorize tab's model picker "
                     "(the model in use is unchanged: pick it there to try it).")
+                self.refresh_start_from()  # the new model can be continued at once
                 self.model_installed.emit(self.installed_path.stem)
         elif outcome == "cancelled":
             self.status.setText("Stopped; progress saved. Resume continues from here.")

@@ -142,6 +142,37 @@ def test_train_dialog_one_tiny_epoch_installs_model(make_window, qtbot, tmp_path
     assert not dialog.resume_button.isEnabled()  # the run finished: nothing to resume (issue 13)
     dialog.epochs.setValue(2)
     assert dialog.resume_button.isEnabled()  # more epochs can continue it from last.pt
+    # The finished model can be continued at once: "Start from" lists it without reopening the dialog.
+    assert dialog.start_from.findData("family-album") >= 0
+
+
+def test_train_dialog_resumed_and_replaced_runs_install_their_models(make_window, qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    from magicbrush_desktop.core.checkpoint import load_checkpoint
+    from magicbrush_desktop.core.paths import user_models_dir
+
+    w = make_window()
+    dialog, _ = _tiny_training_form(w, tmp_path, "again", photos=6, epochs=1, batch=2)
+    dialog.val_split.setValue(34)
+    with qtbot.waitSignal(dialog.model_installed, timeout=120_000):
+        assert dialog.start()
+    qtbot.waitUntil(lambda: dialog.job is None, timeout=10_000)
+    # Resumed for a second epoch: its model replaces the one the first session installed.
+    dialog.epochs.setValue(2)
+    with qtbot.waitSignal(dialog.model_installed, timeout=120_000) as blocker:
+        assert dialog.start(resume=True)
+    assert blocker.args == ["again"]
+    qtbot.waitUntil(lambda: dialog.job is None, timeout=10_000)
+    assert load_checkpoint(user_models_dir() / "again.pt")["epoch"] == 2  # epochs done
+    # Started afresh under the same name, once the user agrees to replace it.
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    dialog.epochs.setValue(1)
+    with qtbot.waitSignal(dialog.model_installed, timeout=120_000) as blocker:
+        assert dialog.start()
+    assert blocker.args == ["again"]
+    qtbot.waitUntil(lambda: dialog.job is None, timeout=10_000)
+    assert load_checkpoint(user_models_dir() / "again.pt")["epoch"] == 1
 
 
 def test_train_dialog_continues_a_model_with_an_old_photo_look(make_window, qtbot, tmp_path):
@@ -161,9 +192,12 @@ def test_train_dialog_continues_a_model_with_an_old_photo_look(make_window, qtbo
     config = dialog.config()
     assert (config.head, config.rebalance, config.init) == ("classes", 0.5, "")
     # Continuing the installed model: its own network, so the network choice is off.
-    dialog.colour_classes.setChecked(False)
+    # Back to the small ResU-Net: colour classes do not apply and are unticked, not only greyed.
+    dialog.network.setCurrentIndex(dialog.network.findData("resunet"))
+    assert not dialog.colour_classes.isChecked() and not dialog.rare_colours.isChecked()
     dialog.start_from.setCurrentIndex(dialog.start_from.findData("tiny"))
     assert not dialog.network.isEnabled() and not dialog.rare_colours.isEnabled()
+    assert not dialog.network.isVisibleTo(dialog)  # its own network: the Network row is hidden
     dialog.old_photo_look.setValue(50)
     dialog.extra_config = {}
     config = dialog.config()
