@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 
@@ -229,3 +230,46 @@ def test_batches_prepared_on_threads_train_the_same_weights(colour_folder, tmp_p
     inline, threaded = final_weights("inline", 0), final_weights("threaded", 3)
     assert inline.keys() == threaded.keys()
     assert all(torch.equal(inline[k], threaded[k]) for k in inline)
+
+
+def test_gan_step_in_bfloat16_mixed_precision_keeps_float32_weights_and_losses_close():
+    gen, disc, opt_g, opt_d, l, ab = _tiny_gan()
+    twin_g, twin_d = copy.deepcopy(gen), copy.deepcopy(disc)
+    g_before = _weights(gen)
+    mixed = gan_step(gen, disc, opt_g, opt_d, GANLoss("vanilla"), l, ab, autocast_dtype=torch.bfloat16)
+    assert set(mixed) == LOSS_KEYS and all(math.isfinite(v) for v in mixed.values())
+    assert _changed(g_before, gen)
+    assert all(p.dtype == torch.float32 for p in [*gen.parameters(), *disc.parameters()])
+    # The same first step in float32 sees the same losses to bfloat16's precision (about 3 digits).
+    opt_g2 = torch.optim.Adam(twin_g.parameters(), lr=1e-3, betas=(0.5, 0.999))
+    opt_d2 = torch.optim.Adam(twin_d.parameters(), lr=1e-3, betas=(0.5, 0.999))
+    plain = gan_step(twin_g, twin_d, opt_g2, opt_d2, GANLoss("vanilla"), l, ab, autocast_dtype=None)
+    assert mixed["G_L1"] == pytest.approx(plain["G_L1"], rel=0.02)
+    assert mixed["D_real"] == pytest.approx(plain["D_real"], rel=0.05)
+
+
+def test_training_precision_auto_follows_the_hardware(monkeypatch):
+    from magicbrush_desktop.core import devices
+    from magicbrush_desktop.core.errors import MagicBrushError
+
+    cpu = torch.device("cpu")
+    assert devices.resolve_training_precision("float32", cpu) == torch.float32
+    assert devices.resolve_training_precision("bfloat16", cpu) == torch.bfloat16
+    for native, expected in ((True, torch.bfloat16), (False, torch.float32)):
+        monkeypatch.setattr(devices, "cpu_has_fast_bf16", lambda native=native: native)
+        assert devices.resolve_training_precision("auto", cpu) == expected
+    with pytest.raises(MagicBrushError):
+        devices.resolve_training_precision("half", cpu)
+
+
+def test_training_in_bfloat16_says_so_and_a_wrong_precision_is_refused(colour_folder, tmp_path):
+    from magicbrush_desktop.core.errors import MagicBrushError
+
+    events = list(train(tiny_config(colour_folder, tmp_path / "run", precision="bfloat16")))
+    assert any("bfloat16 mixed precision" in getattr(e, "message", "") for e in events)
+    steps = [e.values for e in events if isinstance(e, Metrics) and e.kind == "train"]
+    assert steps and all(math.isfinite(v["G"]) for v in steps)
+    plain = list(train(tiny_config(colour_folder, tmp_path / "run2", precision="float32")))
+    assert not any("bfloat16" in getattr(e, "message", "") for e in plain)
+    with pytest.raises(MagicBrushError, match="precision must be"):
+        list(train(tiny_config(colour_folder, tmp_path / "run3", precision="half")))

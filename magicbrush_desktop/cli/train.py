@@ -103,6 +103,10 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
                    "(default 0.999; 0 = off): validation, samples and best.pt use it")
     p.add_argument("--save-every", type=float, default=d.save_every_minutes, metavar="MINUTES")
     p.add_argument("--threads", type=_int_in(0, 4096), default=0, help="CPU threads (default: all)")
+    p.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default=d.precision,
+                   help="arithmetic of the training step: auto (default) = bfloat16 mixed precision on CPUs with "
+                   "native bf16 (AVX512-BF16, AMX) and on GPUs that have it, float32 elsewhere; weights and "
+                   "losses stay float32")
     p.add_argument("--overwrite", action="store_true",
                    help="replace the earlier run in a non-empty run folder (its best.pt, last.pt, log, samples)")
     add_device_option(p)
@@ -133,7 +137,7 @@ def config_from_args(args: argparse.Namespace, data_dir: Path, run_dir: Path) ->
         generator=args.generator, generator_kwargs=gen_kwargs, discriminator=args.discriminator,
         save_every_minutes=args.save_every, device=args.device, threads=args.threads,
         init=args.init, degrade=args.degrade, ema_decay=args.ema, head=args.head, lambda_ce=args.lambda_ce,
-        rebalance=args.rebalance,
+        rebalance=args.rebalance, precision=args.precision,
     )
 
 

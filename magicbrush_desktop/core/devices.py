@@ -54,3 +54,43 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
         raise MagicBrushError(f"there is no CUDA GPU {index}: this machine has {count} "
                               f"(cuda:0{f' to cuda:{count - 1}' if count > 1 else ''})")
     return torch.device("cuda", index)
+
+
+def cpu_has_fast_bf16() -> bool:
+    """True when the CPU multiplies bfloat16 natively (AVX512-BF16 or AMX), so bf16 VGG pays off."""
+    try:
+        if torch.ops.mkldnn._is_mkldnn_bf16_supported():
+            with open("/proc/cpuinfo", encoding="ascii", errors="ignore") as f:
+                flags = f.read()
+            return "avx512_bf16" in flags or "amx_bf16" in flags
+    except (AttributeError, RuntimeError, OSError):
+        pass
+    return False
+
+
+PRECISIONS = ("auto", "float32", "bfloat16")
+
+
+def resolve_precision(precision: str, device: torch.device) -> torch.dtype:
+    """"auto" -> bfloat16 convolutions on CPUs with native bf16, else float32. Losses stay float32."""
+    if precision == "float32":
+        return torch.float32
+    if precision == "bfloat16":
+        return torch.bfloat16
+    if precision != "auto":
+        raise MagicBrushError(f"unknown precision '{precision}' (use auto, float32 or bfloat16)")
+    return torch.bfloat16 if device.type == "cpu" and cpu_has_fast_bf16() else torch.float32
+
+
+def resolve_training_precision(precision: str, device: torch.device) -> torch.dtype:
+    """The arithmetic of a training step's convolutions under autocast (the weights, their optimiser
+    and the losses stay float32). "auto": bfloat16 on CPUs that multiply it natively and on GPUs that
+    support it, float32 elsewhere (emulated bfloat16 is slower than float32)."""
+    if device.type == "cuda" and precision in ("auto", "bfloat16"):
+        supported = torch.cuda.is_bf16_supported()
+        if precision == "bfloat16" and not supported:
+            raise MagicBrushError("this GPU cannot train in bfloat16 (use --precision float32)")
+        return torch.bfloat16 if supported else torch.float32
+    if device.type not in ("cpu", "cuda"):
+        return torch.float32 if precision == "auto" else resolve_precision(precision, device)
+    return resolve_precision(precision, device)

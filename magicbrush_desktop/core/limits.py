@@ -116,7 +116,7 @@ def check_train_numbers(*, epochs: int, image_size: int, batch_size: int, thread
                         lr_d: float, lambda_l1: float, val_split: float, test_split: float,
                         flip_labels: float, warmup_epochs: int, save_every_minutes: float, max_steps: int,
                         ema_decay: float, lambda_ce: float = 0.0, head: str = "", rebalance: float = 0.0,
-                        **_other: object) -> None:
+                        precision: str = "auto", **_other: object) -> None:
     """Every training number in range, with one readable message for the first that is not.
 
     Accepts ``**asdict(config)`` (other fields are ignored here).
@@ -143,6 +143,8 @@ def check_train_numbers(*, epochs: int, image_size: int, batch_size: int, thread
     need(finite(lambda_ce) and lambda_ce >= 0,
          f"the colour classes' weight must be a number ≥ 0 (got {lambda_ce})")
     need(head in ("", "regression", "classes"), f"the head must be regression or classes (got {head!r})")
+    need(precision in ("auto", "float32", "bfloat16"),
+         f"the precision must be auto, float32 or bfloat16 (got {precision!r})")
     need(finite(rebalance) and 0 <= rebalance <= 1,
          f"the rebalancing mix must be in 0..1 (0 = off; got {rebalance})")
     need(finite(val_split) and 0 <= val_split < 1, f"the validation split must be in 0..1 (got {val_split})")

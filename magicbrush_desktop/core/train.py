@@ -34,7 +34,7 @@ from .color import lab_tensor_to_rgb
 from .dataset import ImageSet, center_crop, epoch_order, lab_batch, load_splits, random_crop_flip, scan_images
 from .degrade import degrade_batch
 from . import distributed
-from .devices import resolve_device
+from .devices import resolve_device, resolve_training_precision
 from .errors import MagicBrushError
 from .files import is_part_file, remove_stale_parts, write_error
 from .events import Finished, Metrics, Preview, Progress
@@ -165,7 +165,7 @@ def prefetched(make: Callable[[int], T], indices: range, *, workers: int = 1, ah
 def gan_step(gen: torch.nn.Module, disc: torch.nn.Module, opt_g: torch.optim.Optimizer,
              opt_d: torch.optim.Optimizer, gan_loss: GANLoss, l: torch.Tensor, ab: torch.Tensor, *,
              lambda_l1: float = 100.0, adversarial: bool = True, lambda_ce: float = 0.0,
-             class_weights: torch.Tensor | None = None,
+             class_weights: torch.Tensor | None = None, autocast_dtype: torch.dtype | None = None,
              ctx: distributed.DistContext | None = None) -> dict[str, float]:
     """One training step on a batch: one discriminator update, then one generator update.
 
@@ -180,6 +180,10 @@ def gan_step(gen: torch.nn.Module, disc: torch.nn.Module, opt_g: torch.optim.Opt
     classes' cross-entropy x ``lambda_ce`` ("G_CE"), which shapes the distribution the annealed mean
     sharpens at inference; ``class_weights`` (Q,) rebalance it (:func:`.losses.class_rebalance_weights`).
 
+    ``autocast_dtype`` bfloat16 runs the networks' forward passes (and so their backward passes) in
+    bfloat16 mixed precision (:func:`.devices.resolve_training_precision`); the weights, the optimisers'
+    state and every loss stay float32.
+
     Args:
         l: (N, 1, H, W) L in [-1, 1], on the networks' device.
         ab: (N, 2, H, W) the true a*b*, normalised (about [-1, 1]), same device.
@@ -189,15 +193,25 @@ def gan_step(gen: torch.nn.Module, disc: torch.nn.Module, opt_g: torch.optim.Opt
     """
     ctx = ctx or distributed.DistContext()
     classes = getattr(gen, "head_kind", "regression") == "classes"
-    if classes:
-        logits, fake_ab = gen.class_logits(l, temperature=1.0)
-    else:
-        fake_ab = gen(l)
+
+    def mixed() -> torch.autocast:
+        return torch.autocast(l.device.type, dtype=autocast_dtype or torch.float32,
+                              enabled=autocast_dtype is not None and autocast_dtype != torch.float32)
+
+    with mixed():
+        if classes:
+            logits, fake_ab = gen.class_logits(l, temperature=1.0)
+        else:
+            fake_ab = gen(l)
+    fake_ab = fake_ab.float()  # the losses and the discriminator's input see float32 colour
     values: dict[str, float] = {}
     if adversarial:
         opt_d.zero_grad(set_to_none=True)
-        d_real = gan_loss(disc(torch.cat([l, ab], 1)), real=True)
-        d_fake = gan_loss(disc(torch.cat([l, fake_ab.detach()], 1)), real=False)
+        with mixed():
+            real_logits = disc(torch.cat([l, ab], 1))
+            fake_logits = disc(torch.cat([l, fake_ab.detach()], 1))
+        d_real = gan_loss(real_logits.float(), real=True)
+        d_fake = gan_loss(fake_logits.float(), real=False)
         d_total = 0.5 * (d_real + d_fake)
         d_total.backward()
         distributed.average_gradients(disc, ctx)
@@ -210,7 +224,9 @@ def gan_step(gen: torch.nn.Module, disc: torch.nn.Module, opt_g: torch.optim.Opt
     if adversarial:
         disc.requires_grad_(False)
         try:
-            g_gan = gan_loss(disc(torch.cat([l, fake_ab], 1)), real=True, for_discriminator=False)
+            with mixed():
+                fooled_logits = disc(torch.cat([l, fake_ab], 1))
+            g_gan = gan_loss(fooled_logits.float(), real=True, for_discriminator=False)
         finally:
             disc.requires_grad_(True)
     else:
@@ -258,7 +274,7 @@ _MAIN = [True]  # False on the ranks > 0 of a torchrun run: they write nothing
 # What a run folder holds; ``overwrite`` removes exactly these (and the sample grids) before a new run.
 RUN_FILES = ("best.pt", "last.pt", "log.jsonl", "config.json", "data.json", "class_weights.json")
 # How this session runs rather than what the run is: always taken from the caller on resume.
-_SESSION_FIELDS = ("device", "threads", "save_every_minutes", "max_steps")
+_SESSION_FIELDS = ("device", "threads", "save_every_minutes", "max_steps", "precision")
 _ARCH_FIELDS = ("generator", "generator_kwargs", "discriminator", "discriminator_kwargs", "init", "head")
 
 
@@ -444,6 +460,9 @@ def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
                              betas=(config.beta1, config.beta2))
     opt_d = torch.optim.Adam(disc.parameters(), lr=config.lr_d, betas=(config.beta1, config.beta2))
     gan_loss = GANLoss(config.gan_mode, soft_labels=config.soft_labels, flip_prob=config.flip_labels)
+    autocast_dtype = resolve_training_precision(config.precision, device)
+    if autocast_dtype != torch.float32:
+        yield Progress(0, 0, "training in bfloat16 mixed precision (weights and losses in float32)")
     class_weights = None
     if config.rebalance:
         if getattr(gen, "head_kind", "regression") != "classes":
@@ -569,7 +588,7 @@ def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
                 l, ab = l.to(device), ab.to(device)
                 values = gan_step(gen, disc, opt_g, opt_d, gan_loss, l, ab, lambda_l1=config.lambda_l1,
                                   adversarial=adversarial, lambda_ce=config.lambda_ce,
-                                  class_weights=class_weights, ctx=ctx)
+                                  class_weights=class_weights, autocast_dtype=autocast_dtype, ctx=ctx)
                 if average is not None:
                     update_average(average, gen, average_decay(config.ema_decay, global_step + 1,
                                                                from_model=bool(config.init)))

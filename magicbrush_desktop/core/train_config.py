@@ -48,6 +48,9 @@ class TrainConfig:
     max_steps: int = 0  # stop after this many steps in total (0 = no limit); used by `tune`
     device: str = "auto"
     threads: int = 0  # CPU threads (0 = torch's default)
+    # Arithmetic of the training step's convolutions: "auto" = bfloat16 mixed precision on CPUs that
+    # multiply it natively (AVX512-BF16, AMX) and on GPUs that support it, else float32 (devices.py).
+    precision: str = "auto"
     # Start the generator from this model (name or path; its architecture wins): continue a shipped model.
     init: str = ""
     # Share of training inputs given an old-photo look (grain, blur, JPEG, fading, borders): degrade.py.

@@ -16,7 +16,7 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
-from ..devices import resolve_device
+from ..devices import cpu_has_fast_bf16, resolve_device, resolve_precision  # noqa: F401 - re-exported
 from ..errors import MagicBrushError, ModelError
 from ..vgg import LAYER_INDEX, VGG19Features, load_vgg19
 from .losses import gram
@@ -44,34 +44,6 @@ def image_digest(arr: np.ndarray) -> str:
     h.update(str((arr.shape, arr.dtype.str)).encode())
     h.update(np.ascontiguousarray(arr).data)
     return h.hexdigest()
-
-
-# ----------------------------------------------------------------------------------------------------
-# Precision
-# ----------------------------------------------------------------------------------------------------
-
-
-def cpu_has_fast_bf16() -> bool:
-    """True when the CPU multiplies bfloat16 natively (AVX512-BF16 or AMX), so bf16 VGG pays off."""
-    try:
-        if torch.ops.mkldnn._is_mkldnn_bf16_supported():
-            with open("/proc/cpuinfo", encoding="ascii", errors="ignore") as f:
-                flags = f.read()
-            return "avx512_bf16" in flags or "amx_bf16" in flags
-    except (AttributeError, RuntimeError, OSError):
-        pass
-    return False
-
-
-def resolve_precision(precision: str, device: torch.device) -> torch.dtype:
-    """"auto" -> bfloat16 convolutions on CPUs with native bf16, else float32. Losses stay float32."""
-    if precision == "float32":
-        return torch.float32
-    if precision == "bfloat16":
-        return torch.bfloat16
-    if precision != "auto":
-        raise MagicBrushError(f"unknown precision '{precision}' (use auto, float32 or bfloat16)")
-    return torch.bfloat16 if device.type == "cpu" and cpu_has_fast_bf16() else torch.float32
 
 
 # ----------------------------------------------------------------------------------------------------
