@@ -280,7 +280,8 @@ _ARCH_FIELDS = ("generator", "generator_kwargs", "discriminator", "discriminator
 
 def training_class_prior(train_set: ImageSet, size: int, seed: int, limit: int = 512) -> torch.Tensor:
     """The colour classes' prior (Q,) over up to ``limit`` training photos (centre crops of ``size``,
-    a*b* averaged 4x down as the class head sees it), the same for a run and its resumes."""
+    their a*b* averaged 4x down: the head predicts at half size, and a prior over colours barely moves
+    for the coarser grid at a sixteenth of the pixels), the same for a run and its resumes."""
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(train_set.images))[:limit]
     abs_ = []
