@@ -146,3 +146,16 @@ def test_weight_average_is_what_best_pt_holds_and_resumes(colour_folder, tmp_pat
     assert any(not torch.equal(again[k], v) for k, v in average.items() if v.is_floating_point())
     with pytest.raises(Exception, match="decay"):
         next(train(tiny_config(colour_folder, tmp_path / "bad", ema_decay=1.0)))
+
+
+def test_a_stop_as_an_epochs_figures_arrive_keeps_that_epochs_model(colour_folder, tmp_path):
+    run = tmp_path / "run"
+    job = train(tiny_config(colour_folder, run, epochs=3))
+    for event in job:
+        if isinstance(event, Metrics) and event.kind == "val":
+            break  # the user presses Stop as soon as epoch 1's figures show
+    job.close()
+    best = load_checkpoint(run / "best.pt")
+    assert best["epoch"] == 1 and best["metrics"]["epoch"] == 1
+    state = load_checkpoint(run / "last.pt")["train_state"]
+    assert state["epoch"] == 1 and state["batch_index"] == 0  # resume starts epoch 2, not validation again

@@ -624,8 +624,6 @@ def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
             grid = _grid(samples)
             samples_dir = run_dir / "samples"
             atomic_write_bytes(samples_dir / f"epoch_{epoch + 1:03d}.png", encode_image(grid, "png"))
-            yield Metrics(global_step, val_metrics, "val")
-            yield Preview(grid, global_step, f"epoch {epoch + 1}: grey | result | original")
             epoch += 1
             batch_index = 0
             # Ranked after calibration: that is the output the model will ship with.
@@ -634,6 +632,10 @@ def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
                 checkpoint(run_dir / "best.pt", False, val_metrics)
             checkpoint(run_dir / "last.pt", True, best_metrics)
             last_save = time.monotonic()
+            # Shown only once saved: a stop as the epoch's figures appear (the consumer closes this
+            # generator at its next yield) keeps that epoch's best.pt, not just a last.pt to resume.
+            yield Metrics(global_step, val_metrics, "val")
+            yield Preview(grid, global_step, f"epoch {epoch}: grey | result | original")
             distributed.barrier(ctx)
         finished_all = True
     finally:
