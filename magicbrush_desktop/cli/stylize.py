@@ -9,6 +9,7 @@ from pathlib import Path
 
 from typing import TYPE_CHECKING
 
+from ..core.defaults import PRECISION_CHOICES
 from ..core.errors import MagicBrushError, PhotoError
 from ..core.files import check_output_file
 from ..core.limits import check_style_size
@@ -87,7 +88,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="with --colorize-first: longest side the colours are predicted at "
                    "(default: as magicbrush colorize)")
     p.add_argument("--init", choices=("content", "noise"), default="content", help="starting picture (default content)")
-    p.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="auto",
+    p.add_argument("--precision", choices=PRECISION_CHOICES, default="auto",
                    help="VGG arithmetic: auto uses bfloat16 on CPUs with native support (default auto)")
     p.add_argument("--quality", type=_quality, default=95, help="JPEG/WebP quality 1..100 (default 95)")
     p.add_argument("--overwrite", action="store_true",

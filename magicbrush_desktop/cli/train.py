@@ -10,7 +10,7 @@ from pathlib import Path
 
 from typing import TYPE_CHECKING
 
-from ..core.defaults import DISCRIMINATOR_NAMES as DISCRIMINATORS, GENERATOR_NAMES as GENERATORS
+from ..core.defaults import DISCRIMINATOR_NAMES as DISCRIMINATORS, GENERATOR_NAMES as GENERATORS, PRECISION_CHOICES
 from .common import add_device_option, run_with_progress
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
                    "(default 0.999; 0 = off): validation, samples and best.pt use it")
     p.add_argument("--save-every", type=float, default=d.save_every_minutes, metavar="MINUTES")
     p.add_argument("--threads", type=_int_in(0, 4096), default=0, help="CPU threads (default: all)")
-    p.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default=d.precision,
+    p.add_argument("--precision", choices=PRECISION_CHOICES, default=d.precision,
                    help="arithmetic of the training step: auto (default) = bfloat16 mixed precision on CPUs with "
                    "native bf16 (AVX512-BF16, AMX) and on GPUs that have it, float32 elsewhere; weights and "
                    "losses stay float32")

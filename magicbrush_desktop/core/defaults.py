@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
+# The arithmetic of style transfer and training (devices.resolve_precision / resolve_training_precision).
+PRECISION_CHOICES = ("auto", "float32", "bfloat16")
 # A numbered GPU, "cuda:N", besides the choices above (the group is N).
 CUDA_INDEX = re.compile(r"^cuda:(\d+)$")
 

@@ -68,8 +68,6 @@ def cpu_has_fast_bf16() -> bool:
     return False
 
 
-PRECISIONS = ("auto", "float32", "bfloat16")
-
 
 def resolve_precision(precision: str, device: torch.device) -> torch.dtype:
     """"auto" -> bfloat16 convolutions on CPUs with native bf16, else float32. Losses stay float32."""

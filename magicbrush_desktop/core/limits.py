@@ -12,6 +12,7 @@ import math
 import os
 import sys
 
+from .defaults import PRECISION_CHOICES
 from .errors import MagicBrushError
 from .sizing import fit_longest_side
 
@@ -143,7 +144,7 @@ def check_train_numbers(*, epochs: int, image_size: int, batch_size: int, thread
     need(finite(lambda_ce) and lambda_ce >= 0,
          f"the colour classes' weight must be a number ≥ 0 (got {lambda_ce})")
     need(head in ("", "regression", "classes"), f"the head must be regression or classes (got {head!r})")
-    need(precision in ("auto", "float32", "bfloat16"),
+    need(precision in PRECISION_CHOICES,
          f"the precision must be auto, float32 or bfloat16 (got {precision!r})")
     need(finite(rebalance) and 0 <= rebalance <= 1,
          f"the rebalancing mix must be in 0..1 (0 = off; got {rebalance})")
