@@ -450,7 +450,7 @@ def test_train_refuses_the_photo_folder_as_run_folder(tmp_path, colour_folder, c
 # --- 5. resume: the run's saved settings win unless given; paths stored absolute ------------------
 
 
-def test_printed_resume_command_continues_the_same_run(tmp_path, colour_folder, monkeypatch):
+def test_printed_resume_command_continues_the_same_run(tmp_path, colour_folder, monkeypatch, capsys):
     from magicbrush_desktop.core.events import Metrics
     from magicbrush_desktop.core.train import TrainConfig, train
 
@@ -478,6 +478,14 @@ def test_printed_resume_command_continues_the_same_run(tmp_path, colour_folder, 
     # An explicit value does win.
     assert main(["train", str(tmp_path / "moved"), "--out", str(tmp_path / "run"), "--resume",
                  "--epochs", "3"]) == 0
+    assert load_checkpoint(tmp_path / "run" / "last.pt")["epoch"] == 3
+    # Another network is refused, not silently ignored (the run's weights fit only its own network).
+    capsys.readouterr()
+    for option, named in ((["--generator", "unet"], "generator 'unet'"), (["--base", "8"], "generator_kwargs")):
+        assert main(["train", str(tmp_path / "moved"), "--out", str(tmp_path / "run"), "--resume",
+                     "--epochs", "4", *option]) == 1
+        err = capsys.readouterr().err
+        assert "keeps its network" in err and named in err and "--init" in err
     assert load_checkpoint(tmp_path / "run" / "last.pt")["epoch"] == 3
 
 

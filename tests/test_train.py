@@ -13,6 +13,7 @@ from magicbrush_desktop.core.checkpoint import load_checkpoint
 from magicbrush_desktop.core.colorize import Colorizer
 from magicbrush_desktop.core.dataset import load_splits
 from magicbrush_desktop.core.evaluate import evaluate
+from magicbrush_desktop.core.errors import MagicBrushError
 from magicbrush_desktop.core.events import Finished, Metrics, Preview, Progress
 from magicbrush_desktop.core.imageio import read_photo
 from magicbrush_desktop.core.train import TrainConfig, train
@@ -86,6 +87,25 @@ def test_stop_and_resume_continues(colour_folder, tmp_path):
     assert isinstance(resumed[-1], Finished) and resumed[-1].summary["epochs"] == 2
     with pytest.raises(Exception, match="nothing to resume"):
         next(train(tiny_config(colour_folder, tmp_path / "empty"), resume=True))
+
+
+def test_resume_refuses_another_network_instead_of_ignoring_it(colour_folder, tmp_path):
+    run = tmp_path / "run"
+    job = train(tiny_config(colour_folder, run, epochs=2))
+    next(e for e in job if isinstance(e, Metrics) and e.kind == "train")
+    job.close()
+    with pytest.raises(MagicBrushError, match="keeps its network.*generator 'unet'"):
+        next(train(tiny_config(colour_folder, run, epochs=2, generator="unet"), resume=True,
+                   explicit={"epochs", "generator"}))
+    wider = {**TINY_G, "base": TINY_G.get("base", 8) * 2}
+    with pytest.raises(MagicBrushError, match="generator_kwargs"):
+        next(train(tiny_config(colour_folder, run, epochs=2, generator_kwargs=wider), resume=True,
+                   explicit={"generator_kwargs"}))
+    # Naming the run's own network again is fine, and options not asked for are not compared.
+    resumed = train(tiny_config(colour_folder, run, epochs=2, generator="unet"), resume=True,
+                    explicit={"epochs", "head"})
+    assert isinstance(next(resumed), Progress)
+    resumed.close()
 
 
 def test_splits_are_stable_and_disjoint(colour_folder):

@@ -120,6 +120,8 @@ def config_from_args(args: argparse.Namespace, data_dir: Path, run_dir: Path) ->
         # What the user gave (for --resume, where the run's saved settings win over everything else).
         given = {_FIELD_OF.get(d, d) for d, v in vars(args).items() if v is not None and v != _UNSET.get(d)}
         args.explicit_fields = {f for f in given if hasattr(defaults, f)} | {"data_dir"}
+        if "base" in given or "encoder" in given:  # (they travel inside generator_kwargs)
+            args.explicit_fields.add("generator_kwargs")
     for dest, value in vars(args).items():
         field = _FIELD_OF.get(dest, dest)
         if value is None and hasattr(defaults, field):

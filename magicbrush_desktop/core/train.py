@@ -371,8 +371,23 @@ def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
             raise MagicBrushError(f"{last} holds no training state to resume from")
         known = {f.name for f in fields(TrainConfig)}
         saved = {k: v for k, v in dict(ckpt["config"]).items() if k in known}
-        # The architecture is the checkpoint's: its weights fit no other network.
-        given = ({"epochs"} if explicit is None else set(explicit)) - set(_ARCH_FIELDS)
+        # The architecture is the checkpoint's: its weights fit no other network. Asking for another
+        # one is refused rather than ignored, so nobody believes they resumed with a new head.
+        asked = {"epochs"} if explicit is None else set(explicit)
+        def differs(k: str) -> bool:
+            mine, theirs = getattr(config, k), saved[k]
+            if isinstance(mine, dict) and isinstance(theirs, dict):  # only the keys asked for
+                return any(k2 not in theirs or theirs[k2] != v for k2, v in mine.items())
+            return mine != theirs
+
+        changed = sorted(k for k in asked & set(_ARCH_FIELDS) if k in saved and differs(k))
+        if changed:
+            wanted = ", ".join(f"{k} {getattr(config, k)!r} (the run has {saved[k]!r})" for k in changed)
+            raise MagicBrushError(
+                f"a resumed run keeps its network, so it cannot change {wanted}. Resume without those options, "
+                f"or start a new run from this one: magicbrush train DATA_DIR --out NEW_RUN "
+                f"--init {run_dir / 'best.pt'} ...")
+        given = asked - set(_ARCH_FIELDS)
         saved.update({k: getattr(config, k) for k in given | set(_SESSION_FIELDS) if k in known})
         saved["run_dir"] = str(run_dir)
         config = TrainConfig(**saved)
