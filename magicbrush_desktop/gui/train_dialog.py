@@ -259,6 +259,7 @@ class TrainDialog(QDialog):
         self.val_split.setValue(round(100 * _default("val_split")))
         self.network.setToolTip("The generator network: the pretrained VGG encoder learns fastest")
         self.start_from = QComboBox()
+        self._chosen_network: int | None = None  # the Network choice while a continued model shows its own
         self.refresh_start_from()
         self.start_from.setToolTip("Continue a model you have (a shipped one or your own) on your photos: it "
                                    "starts from the colours it already knows, so fewer epochs go further. Its "
@@ -413,11 +414,13 @@ class TrainDialog(QDialog):
         """The models one can continue: every installed one (a model trained here included), keeping the
         current choice where it is still installed."""
         current = self.start_from.currentData() or ""
+        self._model_paths = {info.name: info.path for info in list_models()}
+        self._architectures: dict[str, dict[str, Any] | None] = {}
         self.start_from.blockSignals(True)
         self.start_from.clear()
         self.start_from.addItem("A new network", "")
-        for info in list_models():
-            self.start_from.addItem(info.name, info.name)
+        for name in self._model_paths:
+            self.start_from.addItem(name, name)
         self.start_from.setCurrentIndex(max(0, self.start_from.findData(current)))
         self.start_from.blockSignals(False)
 
@@ -426,24 +429,57 @@ class TrainDialog(QDialog):
         self._update_model_options()
         super().showEvent(event)
 
+    def continued_architecture(self) -> dict[str, Any] | None:
+        """The network ({"name", "kwargs"}) of the model chosen in Start from; None when starting a new
+        network or when the file cannot be read (training then reports why)."""
+        name = self.start_from.currentData() or ""
+        if not name or name not in self._model_paths:
+            return None
+        if name not in self._architectures:
+            from ..core.checkpoint import read_architecture  # (torch: only once a model is chosen)
+
+            try:
+                self._architectures[name] = read_architecture(self._model_paths[name])
+            except MagicBrushError:
+                self._architectures[name] = None
+        return self._architectures[name]
+
     def _update_model_options(self) -> None:
-        """A model to continue brings its own network (so the Network row is hidden, rather than showing
-        a choice that would not apply); colour classes need the VGG ResU-Net (the core refuses the rest
-        with a message, should a continued model be another network), and only colour classes can be
+        """A model to continue brings its own network: the Network row shows it, greyed (or hides, should
+        its file be unreadable), and a model that already predicts colour classes shows Colour classes
+        ticked and greyed. Colour classes need the VGG ResU-Net, and only colour classes can be
         rebalanced. A box that does not apply is unticked as well as greyed."""
         continuing = bool(self.start_from.currentData())
+        arch = self.continued_architecture() if continuing else None
+        self.network.blockSignals(True)
+        if arch is not None:
+            if self._chosen_network is None:  # remember the user's choice for "A new network"
+                self._chosen_network = self.network.currentIndex()
+            self.network.setCurrentIndex(max(0, self.network.findData(arch["name"])))
+        elif not continuing and self._chosen_network is not None:
+            self.network.setCurrentIndex(self._chosen_network)
+            self._chosen_network = None
+        self.network.blockSignals(False)
         if hasattr(self, "_form"):
-            self._form.setRowVisible(self.network, not continuing)
+            self._form.setRowVisible(self.network, not continuing or arch is not None)
         self.network.setEnabled(not continuing)
-        self.colour_classes.setEnabled(continuing or self.network.currentData() == "vgg_resunet")
-        if not self.colour_classes.isEnabled():
+        self.network.setToolTip(
+            f"The network of {self.start_from.currentText()}: a continued model keeps its own" if continuing
+            else "The generator network: the pretrained VGG encoder learns fastest")
+        has_classes = arch is not None and arch["kwargs"].get("head") == "classes"
+        if has_classes:
+            self.colour_classes.setChecked(True)
+        self.colour_classes.setEnabled(not has_classes and (
+            (continuing and arch is None) or self.network.currentData() == "vgg_resunet"))
+        if not self.colour_classes.isEnabled() and not has_classes:
             self.colour_classes.setChecked(False)
         self.rare_colours.setEnabled(self.colour_classes.isChecked())
         if not self.rare_colours.isEnabled():
             self.rare_colours.setChecked(False)
 
     def config(self) -> TrainConfig:
-        classes = self.colour_classes.isEnabled() and self.colour_classes.isChecked()
+        classes = self.colour_classes.isChecked() and (
+            self.colour_classes.isEnabled() or bool(self.start_from.currentData()))
         values: dict[str, Any] = dict(
             data_dir=self.folder.text().strip(), run_dir=str(self.run_dir()), epochs=self.epochs.value(),
             image_size=self.image_size.value(), batch_size=self.batch_size.value(), lr_g=self.lr_g.value(),

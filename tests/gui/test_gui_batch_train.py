@@ -195,9 +195,16 @@ def test_train_dialog_continues_a_model_with_an_old_photo_look(make_window, qtbo
     # Back to the small ResU-Net: colour classes do not apply and are unticked, not only greyed.
     dialog.network.setCurrentIndex(dialog.network.findData("resunet"))
     assert not dialog.colour_classes.isChecked() and not dialog.rare_colours.isChecked()
+    dialog.network.setCurrentIndex(dialog.network.findData("vgg_resunet"))
     dialog.start_from.setCurrentIndex(dialog.start_from.findData("tiny"))
+    # Its own network is shown, greyed: read from the model file (a small ResU-Net, so no colour classes).
     assert not dialog.network.isEnabled() and not dialog.rare_colours.isEnabled()
-    assert not dialog.network.isVisibleTo(dialog)  # its own network: the Network row is hidden
+    assert dialog.network.isVisibleTo(dialog) and dialog.network.currentData() == "resunet"
+    assert not dialog.colour_classes.isEnabled() and not dialog.colour_classes.isChecked()
+    # Back to a new network: the user's own choice returns.
+    dialog.start_from.setCurrentIndex(0)
+    assert dialog.network.isEnabled() and dialog.network.currentData() == "vgg_resunet"
+    dialog.start_from.setCurrentIndex(dialog.start_from.findData("tiny"))
     dialog.old_photo_look.setValue(50)
     dialog.extra_config = {}
     config = dialog.config()
@@ -210,6 +217,11 @@ def test_train_dialog_continues_a_model_with_an_old_photo_look(make_window, qtbo
     assert best["config"]["init"] == "tiny" and best["config"]["degrade"] == 0.5
     # The continued model's network (base 4, depth 2), not the form's tiny one (base 8).
     assert best["arch"]["name"] == "resunet" and best["arch"]["kwargs"] == {"base": 4, "depth": 2}
+    # A model that already predicts colour classes shows the box ticked and greyed, and keeps them.
+    dialog._architectures["tiny"] = {"name": "vgg_resunet", "kwargs": {"head": "classes"}}
+    dialog._update_model_options()
+    assert dialog.colour_classes.isChecked() and not dialog.colour_classes.isEnabled()
+    assert dialog.rare_colours.isEnabled() and dialog.config().head == "classes"
 
 
 def test_train_dialog_stop_saves_and_resume_continues(make_window, qtbot, tmp_path):
