@@ -297,8 +297,10 @@ class TrainDialog(QDialog):
         self.status.setWordWrap(True)
         self.loss_chart = LiveChart("Training losses (lower is better)", LOSS_SERIES, "step", labels=SERIES_LABELS)
         self.loss_chart.setToolTip(LOSS_TOOLTIP)
+        # The left axis says only its unit: the legend names the series, and "closeness (dB)" was cut to
+        # "closeness (..." on a stacked chart in a 900 px wide dialog (seen under Xvfb).
         self.val_chart = LiveChart("Checked on held-out photos", VAL_SERIES, "epoch", labels=SERIES_LABELS,
-                                   right=("colourfulness",), y_titles=("closeness (dB)", "colourfulness"))
+                                   right=("colourfulness",), y_titles=("dB", "colourfulness"))
         self.val_chart.setToolTip(VAL_TOOLTIP)
         self.sample = QLabel("Samples appear after each epoch")
         self.sample.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
