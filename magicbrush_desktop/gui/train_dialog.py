@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSpinBox,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -45,6 +46,7 @@ from ..core.paths import user_data_dir, user_models_dir
 from ..core.train_config import TrainConfig
 from .imaging import to_pixmap
 from .job_status import EtaClock, format_eta
+from .settings import window_settings
 from .widgets import size_within_screen
 from .worker import FINISHED, Job
 
@@ -73,6 +75,7 @@ LOSS_CHART_MIN_WIDTH = 340
 VAL_CHART_MIN_WIDTH = 270
 CHART_MIN_HEIGHT = 200
 STACKED_CHART_MIN_HEIGHT = 230
+ADVANCED_KEY = "train_dialog/advanced_shown"  # (window.ini) whether the Advanced settings are unfolded
 DEFAULT_SIZE = (1200, 760)  # side by side room for both charts; never more than the screen's free area
 NETWORKS = {"vgg_resunet": "VGG ResU-Net (best, pretrained encoder)", "resunet": "ResU-Net (small, from scratch)",
             "unet": "U-Net"}
@@ -281,6 +284,13 @@ class TrainDialog(QDialog):
         self.rare_colours.setToolTip("With colour classes: count rare, saturated colours more in training so "
                                      "clothes and signs do not all turn brown (class rebalancing, mix 0.5)")
         self.rare_colours.setChecked(bool(_default("rebalance")))
+        self.advanced_toggle = QToolButton()
+        self.advanced_toggle.setText("Advanced settings")
+        self.advanced_toggle.setToolTip("Batch size, learning speeds, the colour and critic terms, and the "
+                                        "photos kept for checking")
+        self.advanced_toggle.setCheckable(True)
+        self.advanced_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.advanced_toggle.setAutoRaise(True)
         self.start_button = QPushButton("Start")
         self.estimate_button = QPushButton("Estimate time")
         self.estimate_button.setToolTip("Train a few steps on your photos and settings, then estimate how long "
@@ -325,15 +335,20 @@ class TrainDialog(QDialog):
         self._form = form
         form.addRow("Epochs", self.epochs)
         form.addRow("Image size", self.image_size)
+        form.addRow("Old-photo look", self.old_photo_look)
+        form.addRow(self.colour_classes)
+        form.addRow(self.rare_colours)
+        form.addRow(self.advanced_toggle)
+        # The optimiser's settings are folded away: their defaults are our tested recipe, and a family
+        # training on its album should not meet learning rates first. Opened once, they stay open.
+        self._advanced_rows = (self.batch_size, self.lr_g, self.lr_d, self.lambda_l1, self.soft_labels,
+                               self.steady, self.val_split)
         form.addRow("Batch size", self.batch_size)
         form.addRow("Learning speed, colourer", self.lr_g)
         form.addRow("Learning speed, critic", self.lr_d)
         form.addRow("Stick to true colours", self.lambda_l1)
         form.addRow(self.soft_labels)
         form.addRow(self.steady)
-        form.addRow("Old-photo look", self.old_photo_look)
-        form.addRow(self.colour_classes)
-        form.addRow(self.rare_colours)
         form.addRow("Photos kept for checking", self.val_split)
         for row in range(form.rowCount()):  # the technical term of each setting is in its label's tooltip
             label = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
@@ -390,10 +405,20 @@ class TrainDialog(QDialog):
         self.network.currentIndexChanged.connect(lambda _i: self._update_model_options())
         self.colour_classes.toggled.connect(lambda _on: self._update_model_options())
         self._update_model_options()
+        self.advanced_toggle.toggled.connect(self._show_advanced)
+        opened = window_settings().value(ADVANCED_KEY, False)
+        self.advanced_toggle.setChecked(opened in (True, "true", "1"))
+        self._show_advanced(self.advanced_toggle.isChecked())
         self.estimate_job: Job | None = None
         self._replace_ok = False
         self._resumed = False
         self._update_buttons()
+
+    def _show_advanced(self, shown: bool) -> None:
+        for widget in self._advanced_rows:
+            self._form.setRowVisible(widget, shown)
+        self.advanced_toggle.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+        window_settings().setValue(ADVANCED_KEY, shown)
 
     @staticmethod
     def _lr_box(value: float) -> QDoubleSpinBox:

@@ -121,6 +121,27 @@ def _tiny_training_form(w, tmp_path, name: str, photos: int, epochs: int, batch:
     return dialog, defaults
 
 
+def test_train_dialog_folds_the_optimiser_settings_away_and_remembers(make_window, qtbot):
+    from magicbrush_desktop.gui.train_dialog import TrainDialog
+
+    w = make_window()
+    w.open_train_dialog()
+    dialog = w.train_dialog
+    # A first look shows what a family chooses; learning rates and the like are one click away.
+    assert dialog.epochs.isVisibleTo(dialog) and dialog.old_photo_look.isVisibleTo(dialog)
+    assert not any(x.isVisibleTo(dialog) for x in (dialog.lr_g, dialog.lr_d, dialog.batch_size, dialog.val_split))
+    folded = dialog.sizeHint().height()
+    dialog.advanced_toggle.click()
+    assert all(x.isVisibleTo(dialog) for x in (dialog.lr_g, dialog.lr_d, dialog.lambda_l1, dialog.soft_labels))
+    assert dialog.sizeHint().height() > folded
+    # Hidden settings still count, and the next dialog opens them again.
+    dialog.lr_g.setValue(1e-4)
+    assert dialog.config().lr_g == 1e-4
+    again = TrainDialog(w)
+    qtbot.addWidget(again)
+    assert again.advanced_toggle.isChecked() and again.lr_g.isVisibleTo(again)
+
+
 def test_train_dialog_one_tiny_epoch_installs_model(make_window, qtbot, tmp_path):
     w = make_window()
     dialog, defaults = _tiny_training_form(w, tmp_path, "family-album", photos=6, epochs=1, batch=2)
