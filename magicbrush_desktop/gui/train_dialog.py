@@ -263,6 +263,7 @@ class TrainDialog(QDialog):
         self.network.setToolTip("The generator network: the pretrained VGG encoder learns fastest")
         self.start_from = QComboBox()
         self._chosen_network: int | None = None  # the Network choice while a continued model shows its own
+        self._chosen_classes: bool | None = None  # likewise the Colour classes tick
         self.refresh_start_from()
         self.start_from.setToolTip("Continue a model you have (a shipped one or your own) on your photos: it "
                                    "starts from the colours it already knows, so fewer epochs go further. Its "
@@ -494,6 +495,11 @@ class TrainDialog(QDialog):
             f"The network of {self.start_from.currentText()}: a continued model keeps its own" if continuing
             else "The generator network: the pretrained VGG encoder learns fastest")
         has_classes = arch is not None and arch["kwargs"].get("head") == "classes"
+        if has_classes and self._chosen_classes is None:  # the user's tick comes back with a new network
+            self._chosen_classes = self.colour_classes.isChecked()
+        elif not has_classes and self._chosen_classes is not None:
+            chosen, self._chosen_classes = self._chosen_classes, None
+            self.colour_classes.setChecked(chosen)
         if has_classes:
             self.colour_classes.setChecked(True)
         self.colour_classes.setEnabled(not has_classes and (

@@ -243,6 +243,8 @@ def test_train_dialog_continues_a_model_with_an_old_photo_look(make_window, qtbo
     dialog._update_model_options()
     assert dialog.colour_classes.isChecked() and not dialog.colour_classes.isEnabled()
     assert dialog.rare_colours.isEnabled() and dialog.config().head == "classes"
+    dialog.start_from.setCurrentIndex(0)  # a new network again: the user's own (unticked) choice returns
+    assert not dialog.colour_classes.isChecked() and dialog.network.isEnabled()
 
 
 def test_train_dialog_stop_saves_and_resume_continues(make_window, qtbot, tmp_path):
