@@ -486,6 +486,9 @@ def test_printed_resume_command_continues_the_same_run(tmp_path, colour_folder, 
                      "--epochs", "4", *option]) == 1
         err = capsys.readouterr().err
         assert "keeps its network" in err and named in err and "--init" in err
+    # The run's own network named again (its width, the regression head that "" stands for) is no change.
+    assert main(["train", str(tmp_path / "moved"), "--out", str(tmp_path / "run"), "--resume",
+                 "--base", "4", "--head", "regression"]) == 0
     assert load_checkpoint(tmp_path / "run" / "last.pt")["epoch"] == 3
 
 

@@ -122,6 +122,7 @@ def config_from_args(args: argparse.Namespace, data_dir: Path, run_dir: Path) ->
         args.explicit_fields = {f for f in given if hasattr(defaults, f)} | {"data_dir"}
         if "base" in given or "encoder" in given:  # (they travel inside generator_kwargs)
             args.explicit_fields.add("generator_kwargs")
+        args.explicit_options = given
     for dest, value in vars(args).items():
         field = _FIELD_OF.get(dest, dest)
         if value is None and hasattr(defaults, field):
@@ -129,7 +130,10 @@ def config_from_args(args: argparse.Namespace, data_dir: Path, run_dir: Path) ->
     gen_kwargs: dict = {}
     if args.base:
         gen_kwargs["base"] = args.base
-    if args.generator == "vgg_resunet":
+    # A resume compares what was asked with the run's network: the encoder only when asked for, not
+    # the default generator's (a resumed ResU-Net run asked for --base 4 has no encoder setting).
+    asked_encoder = not getattr(args, "resume", False) or "encoder" in getattr(args, "explicit_options", ())
+    if args.generator == "vgg_resunet" and asked_encoder:
         gen_kwargs["freeze_encoder"] = args.encoder == "frozen"
     return TrainConfig(
         data_dir=str(data_dir), run_dir=str(run_dir), epochs=args.epochs, image_size=args.image_size,

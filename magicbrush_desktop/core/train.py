@@ -378,15 +378,17 @@ def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
             mine, theirs = getattr(config, k), saved[k]
             if isinstance(mine, dict) and isinstance(theirs, dict):  # only the keys asked for
                 return any(k2 not in theirs or theirs[k2] != v for k2, v in mine.items())
+            if k == "head":  # "" is the regression head too
+                return (mine or "regression") != (theirs or "regression")
             return mine != theirs
 
         changed = sorted(k for k in asked & set(_ARCH_FIELDS) if k in saved and differs(k))
         if changed:
             wanted = ", ".join(f"{k} {getattr(config, k)!r} (the run has {saved[k]!r})" for k in changed)
+            start = run_dir / "best.pt" if (run_dir / "best.pt").is_file() else last  # (none before epoch 1)
             raise MagicBrushError(
                 f"a resumed run keeps its network, so it cannot change {wanted}. Resume without those options, "
-                f"or start a new run from this one: magicbrush train DATA_DIR --out NEW_RUN "
-                f"--init {run_dir / 'best.pt'} ...")
+                f"or start a new run from this one: magicbrush train DATA_DIR --out NEW_RUN --init {start} ...")
         given = asked - set(_ARCH_FIELDS)
         saved.update({k: getattr(config, k) for k in given | set(_SESSION_FIELDS) if k in known})
         saved["run_dir"] = str(run_dir)

@@ -494,6 +494,9 @@ class TrainDialog(QDialog):
         self.network.setToolTip(
             f"The network of {self.start_from.currentText()}: a continued model keeps its own" if continuing
             else "The generator network: the pretrained VGG encoder learns fastest")
+        label = self._form.labelForField(self.network) if hasattr(self, "_form") else None
+        if label is not None:  # (the labels copy their field's tooltip once, when the form is built)
+            label.setToolTip(self.network.toolTip())
         has_classes = arch is not None and arch["kwargs"].get("head") == "classes"
         if has_classes and self._chosen_classes is None:  # the user's tick comes back with a new network
             self._chosen_classes = self.colour_classes.isChecked()

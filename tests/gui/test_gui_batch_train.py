@@ -221,6 +221,7 @@ def test_train_dialog_continues_a_model_with_an_old_photo_look(make_window, qtbo
     # Its own network is shown, greyed: read from the model file (a small ResU-Net, so no colour classes).
     assert not dialog.network.isEnabled() and not dialog.rare_colours.isEnabled()
     assert dialog.network.isVisibleTo(dialog) and dialog.network.currentData() == "resunet"
+    assert "network of tiny" in dialog._form.labelForField(dialog.network).toolTip()
     assert not dialog.colour_classes.isEnabled() and not dialog.colour_classes.isChecked()
     # Back to a new network: the user's own choice returns.
     dialog.start_from.setCurrentIndex(0)
