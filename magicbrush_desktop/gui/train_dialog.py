@@ -356,6 +356,13 @@ class TrainDialog(QDialog):
             field = form.itemAt(row, QFormLayout.ItemRole.FieldRole)
             if label is not None and field is not None and field.widget() and label.widget():
                 label.widget().setToolTip(field.widget().toolTip())
+        # Every label as wide as the widest, folded or not, so unfolding Advanced settings does not
+        # shift the fields and charts sideways (its "Learning speed, colourer" is the longest).
+        labels = [form.itemAt(row, QFormLayout.ItemRole.LabelRole) for row in range(form.rowCount())]
+        labels = [item.widget() for item in labels if item is not None and item.widget() is not None]
+        widest = max(w.sizeHint().width() for w in labels)
+        for w in labels:
+            w.setMinimumWidth(widest)
         buttons = QHBoxLayout()
         for w in (self.start_button, self.stop_button, self.resume_button):
             buttons.addWidget(w)

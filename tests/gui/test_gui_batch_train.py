@@ -131,7 +131,11 @@ def test_train_dialog_folds_the_optimiser_settings_away_and_remembers(make_windo
     assert dialog.epochs.isVisibleTo(dialog) and dialog.old_photo_look.isVisibleTo(dialog)
     assert not any(x.isVisibleTo(dialog) for x in (dialog.lr_g, dialog.lr_d, dialog.batch_size, dialog.val_split))
     folded = dialog.sizeHint().height()
+    field_x = dialog.epochs.mapTo(dialog, dialog.epochs.rect().topLeft()).x()
     dialog.advanced_toggle.click()
+    qtbot.waitUntil(lambda: dialog.lr_g.isVisible())
+    # The fields stay where they were: the label column does not widen for the longer labels.
+    assert dialog.epochs.mapTo(dialog, dialog.epochs.rect().topLeft()).x() == field_x
     assert all(x.isVisibleTo(dialog) for x in (dialog.lr_g, dialog.lr_d, dialog.lambda_l1, dialog.soft_labels))
     assert dialog.sizeHint().height() > folded
     # Hidden settings still count, and the next dialog opens them again.
