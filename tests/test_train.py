@@ -89,7 +89,7 @@ def test_stop_and_resume_continues(colour_folder, tmp_path):
         next(train(tiny_config(colour_folder, tmp_path / "empty"), resume=True))
 
 
-def test_resume_refuses_another_network_instead_of_ignoring_it(colour_folder, tmp_path):
+def test_resume_refuses_another_network_instead_of_ignoring_it(colour_folder, tmp_path, tiny_model):
     run = tmp_path / "run"
     job = train(tiny_config(colour_folder, run, epochs=2))
     next(e for e in job if isinstance(e, Metrics) and e.kind == "train")
@@ -102,6 +102,16 @@ def test_resume_refuses_another_network_instead_of_ignoring_it(colour_folder, tm
     with pytest.raises(MagicBrushError, match="generator_kwargs"):
         next(train(tiny_config(colour_folder, run, epochs=2, generator_kwargs=wider), resume=True,
                    explicit={"generator_kwargs"}))
+    # A run started from another model has that model's network, whatever its config's generator says.
+    continued = tmp_path / "continued"
+    job = train(tiny_config(colour_folder, continued, epochs=2, generator="vgg_resunet", generator_kwargs={},
+                            init=str(tiny_model)))
+    next(e for e in job if isinstance(e, Metrics) and e.kind == "train")
+    job.close()
+    again = train(tiny_config(colour_folder, continued, epochs=2, generator="resunet", head="regression"),
+                  resume=True, explicit={"generator", "head"})
+    assert isinstance(next(again), Progress)
+    again.close()
     # Naming the run's own network again is fine, and options not asked for are not compared.
     resumed = train(tiny_config(colour_folder, run, epochs=2, generator="unet"), resume=True,
                     explicit={"epochs", "head"})

@@ -374,17 +374,21 @@ def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
         # The architecture is the checkpoint's: its weights fit no other network. Asking for another
         # one is refused rather than ignored, so nobody believes they resumed with a new head.
         asked = {"epochs"} if explicit is None else set(explicit)
+        # The generator is compared with the network the file holds (a run started from another model
+        # has that model's network, whatever its config's defaults say), the rest with the run's config.
+        arch = ckpt["arch"]
+        run_has = {**saved, "generator": arch["name"], "generator_kwargs": dict(arch.get("kwargs", {})),
+                   "head": dict(arch.get("kwargs", {})).get("head", "regression")}
+
         def differs(k: str) -> bool:
-            mine, theirs = getattr(config, k), saved[k]
+            mine, theirs = getattr(config, k), run_has[k]
             if isinstance(mine, dict) and isinstance(theirs, dict):  # only the keys asked for
                 return any(k2 not in theirs or theirs[k2] != v for k2, v in mine.items())
-            if k == "head":  # "" is the regression head too
-                return (mine or "regression") != (theirs or "regression")
-            return mine != theirs
+            return bool(mine or k != "head") and mine != theirs  # (head "" asks for none)
 
-        changed = sorted(k for k in asked & set(_ARCH_FIELDS) if k in saved and differs(k))
+        changed = sorted(k for k in asked & set(_ARCH_FIELDS) if k in run_has and differs(k))
         if changed:
-            wanted = ", ".join(f"{k} {getattr(config, k)!r} (the run has {saved[k]!r})" for k in changed)
+            wanted = ", ".join(f"{k} {getattr(config, k)!r} (the run has {run_has[k]!r})" for k in changed)
             start = run_dir / "best.pt" if (run_dir / "best.pt").is_file() else last  # (none before epoch 1)
             raise MagicBrushError(
                 f"a resumed run keeps its network, so it cannot change {wanted}. Resume without those options, "
