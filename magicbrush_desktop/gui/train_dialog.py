@@ -413,10 +413,11 @@ class TrainDialog(QDialog):
         self.network.currentIndexChanged.connect(lambda _i: self._update_model_options())
         self.colour_classes.toggled.connect(lambda _on: self._update_model_options())
         self._update_model_options()
-        self.advanced_toggle.toggled.connect(self._show_advanced)
         opened = window_settings().value(ADVANCED_KEY, False)
         self.advanced_toggle.setChecked(opened in (True, "true", "1"))
         self._show_advanced(self.advanced_toggle.isChecked())
+        self.advanced_toggle.toggled.connect(self._show_advanced)
+        self.advanced_toggle.toggled.connect(lambda shown: window_settings().setValue(ADVANCED_KEY, shown))
         self.estimate_job: Job | None = None
         self._replace_ok = False
         self._resumed = False
@@ -426,7 +427,6 @@ class TrainDialog(QDialog):
         for widget in self._advanced_rows:
             self._form.setRowVisible(widget, shown)
         self.advanced_toggle.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
-        window_settings().setValue(ADVANCED_KEY, shown)
 
     @staticmethod
     def _lr_box(value: float) -> QDoubleSpinBox:
@@ -521,8 +521,7 @@ class TrainDialog(QDialog):
             self.rare_colours.setChecked(False)
 
     def config(self) -> TrainConfig:
-        classes = self.colour_classes.isChecked() and (
-            self.colour_classes.isEnabled() or bool(self.start_from.currentData()))
+        classes = self.colour_classes.isChecked()  # (unticked wherever it does not apply)
         values: dict[str, Any] = dict(
             data_dir=self.folder.text().strip(), run_dir=str(self.run_dir()), epochs=self.epochs.value(),
             image_size=self.image_size.value(), batch_size=self.batch_size.value(), lr_g=self.lr_g.value(),
