@@ -79,6 +79,9 @@ ADVANCED_KEY = "train_dialog/advanced_shown"  # (window.ini) whether the Advance
 DEFAULT_SIZE = (1200, 760)  # side by side room for both charts; never more than the screen's free area
 NETWORKS = {"vgg_resunet": "VGG ResU-Net (best, pretrained encoder)", "resunet": "ResU-Net (small, from scratch)",
             "unet": "U-Net"}
+# A continued model's network as the greyed Network row shows it: what it is, not how a new one starts.
+CONTINUED_NETWORKS = {"vgg_resunet": "VGG ResU-Net (pretrained encoder)", "resunet": "ResU-Net (small)",
+                      "unet": "U-Net"}
 
 
 def _default(name: str) -> Any:
@@ -494,6 +497,11 @@ class TrainDialog(QDialog):
         elif not continuing and self._chosen_network is not None:
             self.network.setCurrentIndex(self._chosen_network)
             self._chosen_network = None
+        for index in range(self.network.count()):
+            labels = CONTINUED_NETWORKS if arch is not None else NETWORKS
+            self.network.setItemText(index, labels[self.network.itemData(index)])
+        if arch is not None and arch["name"] == "vgg_resunet" and not arch["kwargs"].get("freeze_encoder", True):
+            self.network.setItemText(self.network.currentIndex(), "VGG ResU-Net (fine-tuned encoder)")
         self.network.blockSignals(False)
         if hasattr(self, "_form"):
             self._form.setRowVisible(self.network, not continuing or arch is not None)

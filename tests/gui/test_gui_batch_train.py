@@ -225,11 +225,13 @@ def test_train_dialog_continues_a_model_with_an_old_photo_look(make_window, qtbo
     # Its own network is shown, greyed: read from the model file (a small ResU-Net, so no colour classes).
     assert not dialog.network.isEnabled() and not dialog.rare_colours.isEnabled()
     assert dialog.network.isVisibleTo(dialog) and dialog.network.currentData() == "resunet"
+    assert dialog.network.currentText() == "ResU-Net (small)"  # what it is, not "from scratch"
     assert "network of tiny" in dialog._form.labelForField(dialog.network).toolTip()
     assert not dialog.colour_classes.isEnabled() and not dialog.colour_classes.isChecked()
     # Back to a new network: the user's own choice returns.
     dialog.start_from.setCurrentIndex(0)
     assert dialog.network.isEnabled() and dialog.network.currentData() == "vgg_resunet"
+    assert dialog.network.itemText(dialog.network.findData("resunet")) == "ResU-Net (small, from scratch)"
     dialog.start_from.setCurrentIndex(dialog.start_from.findData("tiny"))
     dialog.old_photo_look.setValue(50)
     dialog.extra_config = {}
@@ -248,6 +250,10 @@ def test_train_dialog_continues_a_model_with_an_old_photo_look(make_window, qtbo
     dialog._update_model_options()
     assert dialog.colour_classes.isChecked() and not dialog.colour_classes.isEnabled()
     assert dialog.rare_colours.isEnabled() and dialog.config().head == "classes"
+    assert dialog.network.currentText() == "VGG ResU-Net (pretrained encoder)"
+    dialog._architectures["tiny"] = {"name": "vgg_resunet", "kwargs": {"head": "classes", "freeze_encoder": False}}
+    dialog._update_model_options()
+    assert dialog.network.currentText() == "VGG ResU-Net (fine-tuned encoder)"
     dialog.start_from.setCurrentIndex(0)  # a new network again: the user's own (unticked) choice returns
     assert not dialog.colour_classes.isChecked() and dialog.network.isEnabled()
 
