@@ -199,6 +199,27 @@ def test_training_with_rebalanced_classes(colour_folder, tmp_path):
         list(train(out_of_range))
 
 
+def test_a_frozen_encoder_model_goes_on_with_its_encoder_fine_tuned(colour_folder, tmp_path):
+    # `--init MODEL --encoder finetune` used to be dropped silently (the model's network won whole).
+    start = _tiny_regression_model(tmp_path / "start.pt")
+    config = TrainConfig(data_dir=str(colour_folder), run_dir=str(tmp_path / "run"), epochs=1, image_size=32,
+                         batch_size=2, val_split=0.25, discriminator_kwargs={"base": 4, "n_layers": 2},
+                         init=str(start), generator_kwargs={"freeze_encoder": False}, threads=0)
+    events = list(train(config))
+    assert any("encoder now fine-tuned" in getattr(e, "message", "") for e in events)
+    best = load_checkpoint(tmp_path / "run" / "best.pt")
+    assert best["arch"]["kwargs"]["freeze_encoder"] is False
+    start_encoder = VGGResUNet(**TINY_VGG).encoder.state_dict()  # (pretrained=False: seeded, not ImageNet)
+    trained = {k.removeprefix("encoder."): v for k, v in best["state_dict"].items() if k.startswith("encoder.")}
+    assert trained.keys() == start_encoder.keys()  # the fine-tuned encoder is stored with the model
+    assert Colorizer.load(str(tmp_path / "run" / "best.pt"), "cpu").generator.freeze_encoder is False
+    # A fine-tuned model is not frozen back by the default setting: that would drop its encoder's training.
+    again = TrainConfig(**{**config.__dict__, "run_dir": str(tmp_path / "run2"), "init": str(tmp_path / "run" / "best.pt"),
+                           "generator_kwargs": {"freeze_encoder": True}})
+    list(train(again))
+    assert load_checkpoint(tmp_path / "run2" / "best.pt")["arch"]["kwargs"]["freeze_encoder"] is False
+
+
 def test_a_colour_class_model_cannot_go_back_to_regression(colour_folder, tmp_path):
     start = _tiny_regression_model(tmp_path / "start.pt")
     ckpt = load_checkpoint(start)

@@ -450,11 +450,18 @@ def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
         from .models import resolve_model
 
         init_ckpt = load_checkpoint(resolve_model(config.init))
-        # The starting model's architecture wins: its weights only fit the network they came from. The
-        # one exception is ``head``: a regression model can go on as a colour-class model (its head is
-        # converted, see below).
+        # The starting model's architecture wins: its weights only fit the network they came from. Two
+        # exceptions: ``head`` (a regression model can go on as a colour-class model, its head converted
+        # below) and a frozen VGG encoder asked to be fine-tuned (its ImageNet weights are the starting
+        # point either way, so the model's weights still fit; the other way round would throw away
+        # fine-tuned weights, so a fine-tuned model stays fine-tuned).
+        unfreeze = config.generator_kwargs.get("freeze_encoder") is False
         config.generator = init_ckpt["arch"]["name"]
         config.generator_kwargs = dict(init_ckpt["arch"].get("kwargs", {}))
+        unfreeze = unfreeze and config.generator == "vgg_resunet" and \
+            config.generator_kwargs.get("freeze_encoder", True)
+        if unfreeze:
+            config.generator_kwargs["freeze_encoder"] = False
         _apply_head(config)
         if ctx.main:
             (run_dir / "config.json").write_text(json.dumps(asdict(config), indent=2), encoding="utf-8")
@@ -476,7 +483,8 @@ def train(config: TrainConfig, resume: bool = False, *, overwrite: bool = False,
         if converted:
             gen.head.init_from_regression(weight, bias)
         yield Progress(0, 0, f"generator initialised from {config.init}"
-                       + (" (its head turned into colour classes)" if converted else ""))
+                       + (" (its head turned into colour classes)" if converted else "")
+                       + (" (its ImageNet encoder now fine-tuned too)" if unfreeze else ""))
     disc = build_discriminator(config.discriminator, **config.discriminator_kwargs).to(device)
     opt_g = torch.optim.Adam([p for p in gen.parameters() if p.requires_grad], lr=config.lr_g,
                              betas=(config.beta1, config.beta2))
